@@ -1,0 +1,856 @@
+// syncmap: concurrent hash maps for C++17.
+// SPDX-License-Identifier: MIT
+//
+// rcu_core: the machinery behind syncmap::rcu_map, a C++ rendering of Go's sync.Map as it was
+// before Go 1.24 (src/sync/map.go, the read/dirty design), with epoch-based reclamation
+// (epoch.hpp) standing in for Go's garbage collector.
+//
+// Go -> syncmap
+//   Map.read (atomic *readOnly)   read_: atomic word = read_table* | amended bit. One load gives
+//                                 the table and the flag together, as Go's readOnly struct does
+//                                 (a separate flag could pair an old table with a new flag).
+//   readOnly.m                    read_table::table, a flat_table<entry*>; immutable once
+//                                 published, so readers probe it with no lock.
+//   readOnly.amended              the low bit of read_: the dirty table has keys read lacks.
+//   Map.dirty (nil or a map)      dirty_ (a flat_table<entry*>) with dirty_valid_ for "non-nil";
+//                                 guarded by mu_.
+//   Map.misses                    misses_, guarded by mu_.
+//   Map.mu                        mu_.
+//   entry.p == value pointer      entry::p points to an immutable value box.
+//   entry.p == nil                entry::p == nullptr: deleted; the entry is in the dirty table
+//                                 if there is one, so a store may revive it without the lock.
+//   entry.p == expunged           entry::p == expunged(): deleted *and* absent from dirty_; only
+//                                 a holder of mu_ may revive it (unexpunge + insert into dirty_).
+//   Load / Store / LoadOrStore /  load / store / load_or_store / load_and_delete, erase /
+//   LoadAndDelete, Delete / Swap  exchange / compare_and_swap / compare_and_delete: the same
+//   / CompareAndSwap /            fast path (an entry found in the read table is changed with a
+//   CompareAndDelete              CAS on entry::p, no lock) and slow path (mu_, read then dirty,
+//                                 miss accounting) as Go.
+//   missLocked                    miss_locked(): misses_ reaching dirty_.size() promotes dirty_.
+//   dirtyLocked                   dirty_locked(): rebuilds dirty_ from the read table, expunging
+//                                 deleted entries (nil -> expunged) instead of copying them.
+//   Range                         for_each(): promotes first if amended, then walks one read
+//                                 table with no lock held; the callback may call the map.
+//   Clear                         clear(): under mu_, publishes an empty read table and turns
+//                                 every entry's pointer to expunged, so a racing fast-path write
+//                                 fails over to the lock instead of landing in a dead entry.
+//   (GC)                          retire_list: boxes replaced or deleted, read tables replaced,
+//                                 and entries no table holds are retired and freed two epochs
+//                                 later, when no read section can still see them.
+//
+// Lifetimes (what keeps each object alive, and who retires it)
+//   value box    owned by the entry whose p points at it. The thread whose CAS or exchange
+//                takes it out of p retires it; a box never published is freed directly.
+//   entry        holds table_refs = the number of tables that contain it (current read table,
+//                dirty table, retired read tables not yet reclaimed or still pinned by a
+//                for_each). The thread that drops table_refs to zero retires the entry, and the
+//                entry's reclaim frees its last box. [E1] table_refs is incremented only by a
+//                holder of mu_ that also holds a reference (copying read into dirty), so it
+//                never rises from zero.
+//   read table   holders = 1 while published or retired-but-not-reclaimed, plus one per
+//                running for_each that pinned it. Whoever drops holders to zero destroys it,
+//                releasing its entries' table_refs.
+//
+// Read sections: every operation that dereferences a table, entry or box does so inside a
+// read section of the map's epoch domain (epoch.hpp); everything it takes out of the map is
+// retired only after the section closes and mu_ is released, so a thread never waits for a
+// grace period while holding mu_ or while inside its own section.
+//
+// Invariants (mu_ held)
+//   [D1] dirty_valid_ => every non-expunged entry of the read table is in dirty_.
+//   [D2] an entry is expunged only while dirty_valid_ and only if it is not in dirty_.
+//   [D3] read_ has the amended bit => dirty_valid_ and dirty_ holds a key the read table lacks.
+//   [D4] read_ is written only under mu_; a read table is never modified after publication.
+#ifndef SYNCMAP_DETAIL_RCU_CORE_HPP
+#define SYNCMAP_DETAIL_RCU_CORE_HPP
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "config.hpp"
+#include "epoch.hpp"
+#include "flat_table.hpp"
+#include "hash.hpp"
+
+SYNCMAP_NAMESPACE_BEGIN
+namespace detail {
+
+// The address that stands for Go's `expunged`; never dereferenced.
+alignas(64) inline constexpr unsigned char rcu_expunged_marker[64] = {};
+
+template <class Key, class T, class Hash, class KeyEqual, class Allocator>
+class rcu_core {
+ public:
+  using size_type = std::size_t;
+
+  struct box : retired_node {
+    template <class... Args>
+    explicit box(Args&&... args) : value(std::forward<Args>(args)...) {}
+    const T value;  // immutable once published: readers copy it with no lock
+  };
+
+  struct entry : retired_node {
+    template <class KeyArg>
+    entry(KeyArg&& k, box* initial) : key(std::forward<KeyArg>(k)), p(initial) {}
+    const Key key;
+    // nullptr (deleted), expunged(), or the current value box. See the Go mapping above.
+    std::atomic<box*> p;
+    // The number of tables holding this entry. See "Lifetimes" and [E1].
+    std::atomic<std::size_t> table_refs{1};
+  };
+
+  using table_type = flat_table<entry*, Allocator>;
+
+  struct read_table : retired_node {
+    table_type table;
+    // 1 while published or retired-and-unreclaimed, +1 per for_each that pinned it.
+    std::atomic<std::size_t> holders{1};
+  };
+
+  explicit rcu_core(const Hash& hash, const KeyEqual& eq, const Allocator& alloc)
+      : hash_(hash), eq_(eq), alloc_(alloc), domain_(&default_epoch_domain()), retired_(*domain_) {}
+
+  rcu_core(const rcu_core&) = delete;
+  rcu_core& operator=(const rcu_core&) = delete;
+
+  ~rcu_core() { destroy_all(); }
+
+  // ---- lookups ----
+
+  template <class K>
+  std::optional<T> load(const K& key) const {
+    return with_entry_for_read(key, [](const box* b) -> std::optional<T> {
+      if (b == nullptr) return std::nullopt;
+      return b->value;
+    });
+  }
+
+  template <class K>
+  bool contains(const K& key) const {
+    return with_entry_for_read(key, [](const box* b) { return b != nullptr; });
+  }
+
+  template <class K, class F>
+  bool visit(const K& key, F& f) const {
+    return with_entry_for_read(key, [&](const box* b) {
+      if (b == nullptr) return false;
+      f(b->value);
+      return true;
+    });
+  }
+
+  // ---- single-key writes ----
+
+  // Stores `value`, returning the previous value (if `want_previous`) and whether the key was
+  // absent. store() and exchange() share it.
+  template <class KeyArg>
+  std::pair<std::optional<T>, bool> store(KeyArg&& key, T&& value, bool want_previous) {
+    const std::uint64_t hash = hash_key(hash_, key);
+    box* fresh = make_box(std::move(value));
+    retire_at_exit deferred{*this, {}};
+    std::pair<std::optional<T>, bool> result;
+    try {
+      read_guard section(*domain_);
+      entry* e = find(read_table_of(load_read()), hash, key);
+      box* old = expunged();
+      if (e != nullptr) old = try_swap(e, fresh);  // fast path: no lock
+      if (old == expunged()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+        if ((e = find(read_table_of(read), hash, key)) != nullptr) {
+          if (e->p.load(std::memory_order_relaxed) == expunged()) {  // mu_ held: stable [D2]
+            insert_into_dirty_locked(e, hash);
+            e->table_refs.fetch_add(1, std::memory_order_relaxed);  // [E1]: read holds one
+            e->p.store(nullptr, std::memory_order_relaxed);         // unexpunge: mu_ held, no data
+          }
+          old = e->p.exchange(fresh, std::memory_order_acq_rel);  // [P2] publish; acquire old
+        } else if ((e = find(&dirty_, hash, key)) != nullptr) {
+          old = e->p.exchange(fresh, std::memory_order_acq_rel);  // [P2]
+        } else {
+          add_new_entry_locked(std::forward<KeyArg>(key), hash, fresh);
+          old = nullptr;
+        }
+      }
+      fresh = nullptr;  // published
+      result.second = (old == nullptr);
+      if (old != nullptr) {
+        deferred.trash.add(old);
+        // Inside the section: old is retired, not freed, until it closes. (If this copy throws,
+        // the store has still happened.)
+        if (want_previous) result.first.emplace(old->value);
+      } else {
+        count_.fetch_add(1, std::memory_order_relaxed);  // statistic only
+      }
+    } catch (...) {
+      free_box(fresh);
+      throw;
+    }
+    return result;
+  }
+
+  // A value box this thread built and has not published; freed on scope exit unless taken.
+  struct owned_box {
+    const rcu_core& core;
+    box* ptr = nullptr;
+    ~owned_box() { core.free_box(ptr); }
+  };
+
+  // Go LoadOrStore / try_emplace / load_or_store_with / the insert half of upsert: if the key
+  // holds a value, returns on_existing(box) (called inside the read section); otherwise
+  // publishes fresh.ptr, first building it with make_box_once() if the caller has none yet.
+  // fresh.ptr is reset when published; an unpublished box stays with the caller, so a retry
+  // never builds a second one. Returns {on_existing's result or nullopt, inserted}.
+  template <class KeyArg, class MakeBox, class OnExisting>
+  auto insert_if_absent(KeyArg&& key, owned_box& owned, MakeBox&& make_box_once,
+                        OnExisting&& on_existing)
+      -> std::pair<std::optional<std::invoke_result_t<OnExisting&, const box*>>, bool> {
+    using existing_result = std::invoke_result_t<OnExisting&, const box*>;
+    const std::uint64_t hash = hash_key(hash_, key);
+    box*& fresh = owned.ptr;
+    retire_at_exit deferred{*this, {}};
+    garbage& trash = deferred.trash;
+    {
+      for (;;) {
+        read_guard section(*domain_);
+        // Fast path: an entry in the read table that is not expunged takes a box with a CAS.
+        if (entry* e = find(read_table_of(load_read()), hash, key)) {
+          box* b = e->p.load(std::memory_order_acquire);  // [P1]
+          if (b != nullptr && b != expunged()) return {existing_result(on_existing(b)), false};
+          if (b == nullptr) {
+            if (fresh == nullptr) {
+              fresh = make_box_once();
+              continue;  // the state may have changed while we built it
+            }
+            if (e->p.compare_exchange_strong(b, fresh, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {  // [P2]
+              fresh = nullptr;
+              count_.fetch_add(1, std::memory_order_relaxed);  // statistic only
+              return {std::nullopt, true};
+            }
+            continue;  // lost a race: look again
+          }
+        }
+        std::unique_lock<std::mutex> lock(mu_);
+        const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+        entry* e = find(read_table_of(read), hash, key);
+        const bool in_read = (e != nullptr);
+        if (!in_read) e = find(&dirty_, hash, key);
+        if (e != nullptr) {
+          box* b = e->p.load(std::memory_order_acquire);  // [P1]
+          if (b != nullptr && b != expunged()) {
+            if (!in_read) miss_locked(trash);
+            lock.unlock();
+            return {existing_result(on_existing(b)), false};
+          }
+          if (fresh == nullptr) {
+            lock.unlock();
+            fresh = make_box_once();
+            continue;
+          }
+          if (b == expunged()) {  // only possible for a read-table entry [D2]
+            insert_into_dirty_locked(e, hash);
+            e->table_refs.fetch_add(1, std::memory_order_relaxed);  // [E1]
+            b = nullptr;
+            e->p.store(nullptr, std::memory_order_relaxed);  // unexpunge: mu_ held, no data
+          }
+          // A fast-path writer may fill the revived entry first; then report its value.
+          if (!e->p.compare_exchange_strong(b, fresh, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {  // [P2]
+            if (!in_read) miss_locked(trash);
+            lock.unlock();
+            return {existing_result(on_existing(b)), false};
+          }
+          fresh = nullptr;
+          if (!in_read) miss_locked(trash);
+          count_.fetch_add(1, std::memory_order_relaxed);  // statistic only
+          return {std::nullopt, true};
+        }
+        if (fresh == nullptr) {
+          lock.unlock();
+          fresh = make_box_once();
+          continue;
+        }
+        add_new_entry_locked(std::forward<KeyArg>(key), hash, fresh);
+        fresh = nullptr;
+        count_.fetch_add(1, std::memory_order_relaxed);  // statistic only
+        return {std::nullopt, true};
+      }
+    }
+  }
+
+  // Applies a copy-on-write change to an existing value: next(const T&) returns the box to
+  // publish, or nullptr to leave the entry as it is; a box of nullptr value means "delete"
+  // is signalled by `erase_instead`. Returns what decide() returned for the winning attempt.
+  // Shared by update, compare_and_swap, compare_and_delete, erase_if, load_and_delete, erase.
+  enum class rmw : unsigned char { keep, replace, erase };
+
+  template <class K, class Decide>
+  bool modify_existing(const K& key, Decide&& decide, std::optional<T>* taken = nullptr) {
+    const std::uint64_t hash = hash_key(hash_, key);
+    retire_at_exit deferred{*this, {}};
+    bool changed = false;
+    {
+      read_guard section(*domain_);
+      entry* e = find_entry_counting_miss(hash, key, deferred.trash);
+      while (e != nullptr) {
+        box* b = e->p.load(std::memory_order_acquire);  // [P1]
+        if (b == nullptr || b == expunged()) break;
+        box* replacement = nullptr;
+        const rmw action = decide(b->value, replacement);
+        if (action == rmw::keep) break;
+        box* desired = (action == rmw::erase) ? nullptr : replacement;
+        if (e->p.compare_exchange_strong(b, desired, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {  // [P2]
+          deferred.trash.add(b);
+          changed = true;
+          if (action == rmw::erase) count_.fetch_sub(1, std::memory_order_relaxed);  // stat
+          if (taken != nullptr) taken->emplace(b->value);  // b stays alive: retired later
+          break;
+        }
+        free_box(replacement);  // never published
+      }
+    }
+    return changed;
+  }
+
+  template <class K>
+  std::optional<T> load_and_delete(const K& key) {
+    std::optional<T> taken;
+    modify_existing(
+        key, [](const T&, box*&) { return rmw::erase; }, &taken);
+    return taken;
+  }
+
+  template <class K>
+  std::size_t erase(const K& key) {
+    return modify_existing(key, [](const T&, box*&) { return rmw::erase; }) ? 1 : 0;
+  }
+
+  template <class K>
+  bool compare_and_swap(const K& key, const T& expected, const T& desired) {
+    return modify_existing(key, [&](const T& current, box*& replacement) {
+      if (!(current == expected)) return rmw::keep;
+      replacement = make_box(desired);
+      return rmw::replace;
+    });
+  }
+
+  template <class K>
+  bool compare_and_delete(const K& key, const T& expected) {
+    return modify_existing(key, [&](const T& current, box*&) {
+      return (current == expected) ? rmw::erase : rmw::keep;
+    });
+  }
+
+  template <class K, class Pred>
+  bool erase_if(const K& key, Pred& pred) {
+    return modify_existing(
+        key, [&](const T& current, box*&) { return pred(current) ? rmw::erase : rmw::keep; });
+  }
+
+  // f(T&) runs on a copy, which is then published with a CAS; on a lost race f runs again.
+  template <class K, class F>
+  bool update(const K& key, F& f) {
+    return modify_existing(key, [&](const T& current, box*& replacement) {
+      T copy(current);
+      f(copy);
+      replacement = make_box(std::move(copy));
+      return rmw::replace;
+    });
+  }
+
+  // ---- whole map ----
+
+  // Go's Range: promote if amended, pin one read table, and visit its entries with no lock
+  // and no read section held while f runs, so f may call this map and may block.
+  template <class F>
+  std::size_t for_each(F& f) const {
+    read_table* table = pin_current_read_table();
+    if (table == nullptr) return 0;
+    struct unpin_on_exit {
+      const rcu_core& core;
+      read_table* table;
+      ~unpin_on_exit() { core.release_read_table(table); }
+    } unpin{*this, table};
+    std::size_t calls = 0;
+    table->table.for_each([&](entry* const& e) {
+      std::optional<T> value;
+      {
+        read_guard section(*domain_);
+        box* b = e->p.load(std::memory_order_acquire);  // [P1]
+        if (b == nullptr || b == expunged()) return true;
+        value.emplace(b->value);
+      }
+      ++calls;
+      // The entry itself stays alive: the pinned table holds a table_ref on it.
+      if constexpr (std::is_same_v<std::invoke_result_t<F&, const Key&, const T&>, bool>) {
+        return static_cast<bool>(f(e->key, static_cast<const T&>(*value)));
+      } else {
+        f(e->key, static_cast<const T&>(*value));
+        return true;
+      }
+    });
+    return calls;
+  }
+
+  template <class Pred>
+  std::size_t erase_if_all(Pred& pred) {
+    std::size_t erased = 0;
+    read_table* table = pin_current_read_table();
+    if (table == nullptr) return 0;
+    struct unpin_on_exit {
+      const rcu_core& core;
+      read_table* table;
+      ~unpin_on_exit() { core.release_read_table(table); }
+    } unpin{*this, table};
+    table->table.for_each([&](entry* const& e) {
+      retire_at_exit deferred{*this, {}};
+      {
+        read_guard section(*domain_);
+        for (;;) {
+          box* b = e->p.load(std::memory_order_acquire);  // [P1]
+          if (b == nullptr || b == expunged()) break;
+          if (!pred(e->key, b->value)) break;
+          if (e->p.compare_exchange_strong(b, nullptr, std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {  // [P2]
+            count_.fetch_sub(1, std::memory_order_relaxed);               // statistic only
+            deferred.trash.add(b);
+            ++erased;
+            break;
+          }
+        }
+      }
+    });
+    return erased;
+  }
+
+  void clear() {
+    retire_at_exit deferred{*this, {}};
+    garbage& trash = deferred.trash;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+      read_.store(0, std::memory_order_release);  // [R1] publishes "empty, not amended"
+      std::size_t removed = 0;
+      auto expunge = [&](entry* e) {
+        box* b = e->p.exchange(expunged(), std::memory_order_acq_rel);  // [P2]: racing CASes fail
+        if (b != nullptr && b != expunged()) {
+          trash.add(b);
+          ++removed;
+        }
+      };
+      if (read_table* table = read_table_of(read)) {
+        table->table.for_each([&](entry* const& e) { expunge(e); });
+        trash.add(table);  // its release drops its entries' table_refs
+      }
+      if (dirty_valid_) {
+        dirty_.for_each([&](entry* const& e) { expunge(e); });
+        drop_dirty_locked(trash);
+      }
+      misses_ = 0;
+      count_.fetch_sub(removed, std::memory_order_relaxed);  // statistic only
+    }
+  }
+
+  std::vector<std::pair<Key, T>> snapshot() const {
+    std::vector<std::pair<Key, T>> out;
+    out.reserve(size());
+    auto append = [&](const Key& key, const T& value) { out.emplace_back(key, value); };
+    for_each(append);
+    return out;
+  }
+
+  std::size_t size() const noexcept {
+    // relaxed: a statistic; increments and decrements from different threads may be seen out
+    // of order, so a transiently negative count reads as zero.
+    const std::size_t n = count_.load(std::memory_order_relaxed);
+    return static_cast<std::ptrdiff_t>(n) < 0 ? 0 : n;
+  }
+
+  // Builds the contents from pairs (first key wins) straight into one read table. Only for
+  // construction: the map is not yet shared.
+  template <class InputIt>
+  void insert_unshared(InputIt first, InputIt last) {
+    for (; first != last; ++first) {
+      owned_box fresh{*this};
+      insert_if_absent(
+          first->first, fresh, [&] { return make_box(first->second); },
+          [](const box*) { return 0; });
+    }
+    retire_at_exit deferred{*this, {}};
+    std::lock_guard<std::mutex> lock(mu_);
+    if (dirty_valid_ && (read_.load(std::memory_order_relaxed) & amended_bit)) {
+      promote_locked(deferred.trash);
+    }
+  }
+
+  void swap(rcu_core& other) noexcept {
+    // Not concurrent with anything (API.md). Retired garbage stays with the map that retired
+    // it: its reclaim uses that map's allocator, which the allocator rules keep equal.
+    const std::uintptr_t read = read_.load(std::memory_order_relaxed);
+    read_.store(other.read_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    other.read_.store(read, std::memory_order_relaxed);
+    std::swap(dirty_, other.dirty_);
+    std::swap(dirty_valid_, other.dirty_valid_);
+    std::swap(misses_, other.misses_);
+    const std::size_t count = count_.load(std::memory_order_relaxed);
+    count_.store(other.count_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    other.count_.store(count, std::memory_order_relaxed);
+    std::swap(hash_, other.hash_);
+    std::swap(eq_, other.eq_);
+    if constexpr (std::allocator_traits<Allocator>::propagate_on_container_swap::value) {
+      std::swap(alloc_, other.alloc_);
+    }
+  }
+
+  const Hash& hash_function() const noexcept { return hash_; }
+  const KeyEqual& key_eq() const noexcept { return eq_; }
+  const Allocator& allocator() const noexcept { return alloc_; }
+  std::size_t pending_reclamation() const noexcept { return retired_.pending(); }
+
+  template <class... Args>
+  box* make_box(Args&&... args) const {
+    box_allocator a(alloc_);
+    box* b = box_traits::allocate(a, 1);
+    try {
+      box_traits::construct(a, b, std::forward<Args>(args)...);
+    } catch (...) {
+      box_traits::deallocate(a, b, 1);
+      throw;
+    }
+    b->reclaim = &reclaim_box;
+    return b;
+  }
+
+ private:
+  using box_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<box>;
+  using box_traits = std::allocator_traits<box_allocator>;
+  using entry_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<entry>;
+  using entry_traits = std::allocator_traits<entry_allocator>;
+  using table_allocator =
+      typename std::allocator_traits<Allocator>::template rebind_alloc<read_table>;
+  using table_traits = std::allocator_traits<table_allocator>;
+
+  static constexpr std::uintptr_t amended_bit = 1;
+
+  static box* expunged() noexcept {
+    return reinterpret_cast<box*>(const_cast<unsigned char*>(rcu_expunged_marker));
+  }
+
+  // Objects taken out of the map by one operation, retired after its section closes and mu_
+  // is released. Chained through retired_node::next, which is free until retire().
+  struct garbage {
+    retired_node* head = nullptr;
+    void add(retired_node* node) noexcept {
+      node->next = head;
+      head = node;
+    }
+  };
+
+  // Retires what an operation collected when it goes out of scope; declare it before the
+  // operation's read_guard so that the section closes first.
+  struct retire_at_exit {
+    const rcu_core& core;
+    garbage trash;
+    ~retire_at_exit() { core.retire_all(trash); }
+  };
+
+  void retire_all(garbage& trash) const noexcept {
+    while (trash.head != nullptr) {
+      retired_node* node = trash.head;
+      trash.head = node->next;
+      node->next = nullptr;
+      retired_.retire(node, const_cast<rcu_core*>(this));
+    }
+  }
+
+  std::uintptr_t load_read() const noexcept {
+    return read_.load(std::memory_order_acquire);  // [R1] pairs with the release stores
+  }
+  static read_table* read_table_of(std::uintptr_t read) noexcept {
+    return reinterpret_cast<read_table*>(read & ~amended_bit);
+  }
+  static const table_type* table_of(const read_table* t) noexcept {
+    return t == nullptr ? nullptr : &t->table;
+  }
+
+  template <class K>
+  entry* find(const read_table* t, std::uint64_t hash, const K& key) const {
+    return find(table_of(t), hash, key);
+  }
+  template <class K>
+  entry* find(const table_type* table, std::uint64_t hash, const K& key) const {
+    if (table == nullptr) return nullptr;
+    entry** slot =
+        table->find(hash, [&](entry* const& e) { return static_cast<bool>(eq_(e->key, key)); });
+    return slot == nullptr ? nullptr : *slot;
+  }
+
+  // Go's Load shape: the read table without a lock, then (if amended) the dirty table under
+  // mu_ with miss accounting. Calls on_box(box or nullptr) inside the read section.
+  template <class K, class OnBox>
+  decltype(auto) with_entry_for_read(const K& key, OnBox&& on_box) const {
+    const std::uint64_t hash = hash_key(hash_, key);
+    retire_at_exit deferred{*this, {}};
+    read_guard section(*domain_);
+    entry* e = find_entry_counting_miss(hash, key, deferred.trash);
+    box* b = (e == nullptr) ? nullptr : e->p.load(std::memory_order_acquire);  // [P1]
+    return on_box(b == expunged() ? nullptr : b);
+  }
+
+  // The entry for key: from the read table, else (if amended) from dirty_ under mu_, counting
+  // a miss as Go does for every operation that falls through to the dirty table.
+  template <class K>
+  entry* find_entry_counting_miss(std::uint64_t hash, const K& key, garbage& trash) const {
+    const std::uintptr_t read = load_read();
+    if (entry* e = find(read_table_of(read), hash, key)) return e;
+    if (!(read & amended_bit)) return nullptr;
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::uintptr_t current = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+    if (entry* e = find(read_table_of(current), hash, key)) return e;
+    if (!(current & amended_bit)) return nullptr;
+    entry* e = find(&dirty_, hash, key);
+    miss_locked(trash);
+    return e;
+  }
+
+  // Fast-path swap on a read-table entry: returns the previous pointer (nullptr or a box), or
+  // expunged() if the entry is expunged and the caller must take the slow path.
+  static box* try_swap(entry* e, box* fresh) noexcept {
+    box* b = e->p.load(std::memory_order_relaxed);  // relaxed: the CAS below re-reads it
+    for (;;) {
+      if (b == expunged()) return b;
+      if (e->p.compare_exchange_weak(b, fresh, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {  // [P2] publish; acquire old
+        return b;
+      }
+    }
+  }
+
+  void miss_locked(garbage& trash) const {
+    if (++misses_ < dirty_.size()) return;
+    promote_locked(trash);
+  }
+
+  // Publishes dirty_ as the read table (Go: m.read.Store(&readOnly{m: m.dirty})). A failed
+  // allocation of the table header skips the promotion; a later miss retries it.
+  bool promote_locked(garbage& trash) const noexcept {
+    read_table* promoted;
+    try {
+      promoted = new_read_table();
+    } catch (...) {
+      return false;
+    }
+    promoted->table = std::move(dirty_);  // entries keep their dirty table_refs
+    dirty_valid_ = false;
+    misses_ = 0;
+    const std::uintptr_t old = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+    read_.store(reinterpret_cast<std::uintptr_t>(promoted),
+                std::memory_order_release);  // [R1] publishes the promoted table's contents
+    if (read_table* replaced = read_table_of(old)) trash.add(replaced);
+    return true;
+  }
+
+  // Go's dirtyLocked: builds dirty_ from the read table, expunging deleted entries.
+  void dirty_locked() const {
+    if (dirty_valid_) return;
+    read_table* read = read_table_of(read_.load(std::memory_order_relaxed));  // mu_ held [D4]
+    const table_type* source = table_of(read);
+    table_type built;
+    try {
+      if (source != nullptr) {
+        built.reserve(source->size(), rehash_fn(), alloc_);
+        source->for_each([&](entry* const& e) {
+          if (try_expunge_locked(e)) return;  // [D2]: not copied
+          const std::uint64_t hash = hash_key(hash_, e->key);
+          const auto position = built.find_or_prepare_insert(
+              hash, [](entry* const&) { return false; }, rehash_fn(), alloc_);
+          built.construct_at(position.index, hash, alloc_, e);
+          e->table_refs.fetch_add(1, std::memory_order_relaxed);  // [E1]: read holds one
+        });
+      }
+    } catch (...) {
+      built.for_each([](entry* const& e) {
+        e->table_refs.fetch_sub(1, std::memory_order_relaxed);  // undo; read still holds one
+      });
+      built.destroy(alloc_);
+      throw;
+    }
+    dirty_ = std::move(built);
+    dirty_valid_ = true;
+  }
+
+  // Go's tryExpungeLocked: nil -> expunged. relaxed: the CAS orders itself against racing
+  // fast-path CASes on the same word, and no data is published with it.
+  static bool try_expunge_locked(entry* e) noexcept {
+    box* b = e->p.load(std::memory_order_relaxed);
+    while (b == nullptr) {
+      if (e->p.compare_exchange_weak(b, expunged(), std::memory_order_relaxed)) return true;
+    }
+    return b == expunged();
+  }
+
+  // Inserts an entry known to be absent from dirty_ (strong guarantee: may rehash or throw
+  // before anything changes).
+  void insert_into_dirty_locked(entry* e, std::uint64_t hash) const {
+    const auto position = dirty_.find_or_prepare_insert(
+        hash, [](entry* const&) { return false; }, rehash_fn(), alloc_);
+    dirty_.construct_at(position.index, hash, alloc_, e);
+  }
+
+  template <class KeyArg>
+  void add_new_entry_locked(KeyArg&& key, std::uint64_t hash, box* value) {
+    dirty_locked();
+    const auto position = dirty_.find_or_prepare_insert(
+        hash, [](entry* const&) { return false; }, rehash_fn(), alloc_);
+    entry* e = new_entry(std::forward<KeyArg>(key), value);
+    dirty_.construct_at(position.index, hash, alloc_, e);               // entry* copy: cannot throw
+    const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+    if (!(read & amended_bit)) {
+      read_.store(read | amended_bit, std::memory_order_release);  // [R1] (same table)
+    }
+  }
+
+  void drop_dirty_locked(garbage& trash) const noexcept {
+    dirty_.for_each([&](entry* const& e) { release_entry(e, trash); });
+    dirty_.destroy(alloc_);
+    dirty_valid_ = false;
+  }
+
+  // Drops one table's reference on an entry; the last reference retires it.
+  static void release_entry(entry* e, garbage& trash) noexcept {
+    // acq_rel: the last dropper must see every use made through other tables' references.
+    if (e->table_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) trash.add(e);
+  }
+
+  // Promotes if amended (so that the read table holds every key), then takes a hold on it.
+  read_table* pin_current_read_table() const {
+    retire_at_exit deferred{*this, {}};
+    read_guard section(*domain_);
+    std::uintptr_t read = load_read();
+    if (read & amended_bit) {
+      std::lock_guard<std::mutex> lock(mu_);
+      read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+      if ((read & amended_bit) && !promote_locked(deferred.trash)) throw std::bad_alloc();
+      read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+    }
+    read_table* pinned = read_table_of(read);
+    // relaxed: the section already keeps it alive; the hold only has to outlast the section.
+    if (pinned != nullptr) pinned->holders.fetch_add(1, std::memory_order_relaxed);
+    return pinned;
+  }
+
+  void release_read_table(read_table* t) const noexcept {
+    // acq_rel: the last releaser must see all accesses made through the other holds.
+    if (t->holders.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    garbage trash;
+    t->table.for_each([&](entry* const& e) { release_entry(e, trash); });
+    t->table.destroy(alloc_);
+    table_allocator a(alloc_);
+    table_traits::destroy(a, t);
+    table_traits::deallocate(a, t, 1);
+    // Entries freed by this release are retired, never freed here: a thread may still be in a
+    // section that found one through a table released earlier. A read section keeps these
+    // retires from blocking when called from within the reclaimer.
+    read_guard section(*domain_);
+    retire_all(trash);
+  }
+
+  read_table* new_read_table() const {
+    table_allocator a(alloc_);
+    read_table* t = table_traits::allocate(a, 1);
+    table_traits::construct(a, t);  // noexcept: empty flat_table, atomics
+    t->reclaim = &reclaim_read_table;
+    return t;
+  }
+
+  template <class KeyArg>
+  entry* new_entry(KeyArg&& key, box* value) const {
+    entry_allocator a(alloc_);
+    entry* e = entry_traits::allocate(a, 1);
+    try {
+      entry_traits::construct(a, e, std::forward<KeyArg>(key), value);
+    } catch (...) {
+      entry_traits::deallocate(a, e, 1);
+      throw;
+    }
+    e->reclaim = &reclaim_entry;
+    return e;
+  }
+
+ public:
+  void free_box(box* b) const noexcept {
+    if (b == nullptr) return;
+    box_allocator a(alloc_);
+    box_traits::destroy(a, b);
+    box_traits::deallocate(a, b, 1);
+  }
+
+ private:
+  static void reclaim_box(retired_node* node, void* owner) noexcept {
+    static_cast<rcu_core*>(owner)->free_box(static_cast<box*>(node));
+  }
+  static void reclaim_entry(retired_node* node, void* owner) noexcept {
+    auto* self = static_cast<rcu_core*>(owner);
+    auto* e = static_cast<entry*>(node);
+    box* b = e->p.load(std::memory_order_acquire);  // unreachable now; acquire its last box
+    if (b != expunged()) self->free_box(b);
+    entry_allocator a(self->alloc_);
+    entry_traits::destroy(a, e);
+    entry_traits::deallocate(a, e, 1);
+  }
+  static void reclaim_read_table(retired_node* node, void* owner) noexcept {
+    static_cast<rcu_core*>(owner)->release_read_table(static_cast<read_table*>(node));
+  }
+
+  auto rehash_fn() const noexcept {
+    return [this](entry* const& e) noexcept(is_nothrow_hash_v<Hash, Key>) {
+      return hash_key(hash_, e->key);
+    };
+  }
+
+  // Destructor: nothing runs concurrently. Release both tables, then wait for every reader
+  // of anything this map retired and free it all.
+  void destroy_all() noexcept {
+    garbage trash;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (read_table* t = read_table_of(read_.load(std::memory_order_relaxed))) trash.add(t);
+      read_.store(0, std::memory_order_relaxed);  // not shared any more
+      if (dirty_valid_) drop_dirty_locked(trash);
+    }
+    retire_all(trash);
+    while (retired_.pending() != 0)
+      retired_.drain(this);
+  }
+
+  Hash hash_;
+  KeyEqual eq_;
+  mutable Allocator alloc_;
+  epoch_domain* domain_;  // the domain this map was created with; see epoch.hpp (shared libs)
+
+  // Serializes writers that miss the read table: guards dirty_, dirty_valid_, misses_ and every
+  // store to read_ [D4].
+  mutable std::mutex mu_;
+  // read_table* | amended_bit. Loaded with acquire by readers, stored with release under mu_.
+  mutable std::atomic<std::uintptr_t> read_{0};
+  mutable table_type dirty_;          // guarded by mu_; meaningful only when dirty_valid_
+  mutable bool dirty_valid_ = false;  // guarded by mu_ (Go: m.dirty != nil)
+  mutable std::size_t misses_ = 0;    // guarded by mu_
+  // Entries holding a value; updated after each successful change. A statistic for size().
+  mutable std::atomic<std::size_t> count_{0};
+  mutable retire_list retired_;
+};
+
+}  // namespace detail
+SYNCMAP_NAMESPACE_END
+
+#endif  // SYNCMAP_DETAIL_RCU_CORE_HPP

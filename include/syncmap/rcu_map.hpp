@@ -1,0 +1,392 @@
+// syncmap: concurrent hash maps for C++17.
+// SPDX-License-Identifier: MIT
+#ifndef SYNCMAP_RCU_MAP_HPP
+#define SYNCMAP_RCU_MAP_HPP
+
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "detail/config.hpp"
+#include "detail/hash.hpp"
+#include "detail/rcu_core.hpp"
+
+SYNCMAP_NAMESPACE_BEGIN
+
+/// A read-optimized concurrent map in the shape of Go's sync.Map (the read/dirty design Go
+/// used up to 1.23): lookups of keys in the published read table take no lock, write nothing
+/// shared, and execute no atomic read-modify-write and no fence on x86-64; writers to keys
+/// already in the read table change the entry with one CAS; new keys go through a mutex-guarded
+/// dirty table that is promoted to be the read table after enough lookups miss it.
+///
+/// When to use it (and when not): tables written rarely and read constantly by many threads,
+/// or whose threads touch disjoint keys — configuration, routing tables, feature flags,
+/// interned symbols, caches filled once. It is a poor fit for tables that keep gaining new keys
+/// (every new key takes the one mutex, and the first one after a promotion copies the read
+/// table: O(n)) and for update-heavy values (every store allocates a new value box). For mixed
+/// read/write workloads choose sharded_map.
+///
+/// Concurrency contract (API.md): every member may be called concurrently with every other
+/// except construction, destruction, assignment and swap(). Every single-key operation is
+/// linearizable. Values are returned by copy. clear() removes keys one at a time (each removal
+/// linearizable); for_each and snapshot are weakly consistent.
+///
+/// Callbacks: for_each runs f with no lock and no read section held, so f may call this map
+/// (load, store, erase, for_each, ...) and may block. visit runs f inside a read section (no
+/// lock): f may call the map but should not block for long, since a blocked read section holds
+/// back memory reclamation for every map (see "Memory"). update and upsert run f on a copy of
+/// the value that is then published with a CAS; on a lost race f runs again, so f must have no
+/// side effects. load_or_store_with's make() runs at most once per call, with no lock held.
+///
+/// Memory: replaced value boxes, replaced read tables and entries that no table holds any
+/// more are retired to an epoch-based reclaimer (detail/epoch.hpp) and freed once no thread
+/// can still be reading them. Garbage is bounded: a map never holds more retired-but-unfreed
+/// objects than detail::retire_list::hard_limit plus one per thread retiring at that moment;
+/// at the limit a writer waits for readers to leave their sections (a thread stuck inside a
+/// visit callback therefore stalls writers at the limit, never correctness). Deleted keys keep
+/// their entry (not their value) until the next dirty-table rebuild and promotion, as in Go.
+/// The destructor waits until every reader of this map's garbage has left, then frees it all.
+template <class Key, class T, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>,
+          class Allocator = std::allocator<std::pair<const Key, T>>>
+class rcu_map {
+  using core_type = detail::rcu_core<Key, T, Hash, KeyEqual, Allocator>;
+  using box = typename core_type::box;
+  using rmw = typename core_type::rmw;
+
+  template <class K>
+  using enable_if_transparent_t =
+      std::enable_if_t<detail::is_transparent_v<Hash, KeyEqual> &&
+                           !std::is_same_v<std::remove_cv_t<std::remove_reference_t<K>>, Key>,
+                       int>;
+
+  static_assert(std::is_copy_constructible_v<T>, "syncmap::rcu_map returns values by copy");
+
+ public:
+  using key_type = Key;
+  using mapped_type = T;
+  using value_type = std::pair<const Key, T>;
+  using size_type = std::size_t;
+  using hasher = Hash;
+  using key_equal = KeyEqual;
+  using allocator_type = Allocator;
+
+  // ---- construction ----
+
+  /// An empty map; allocates nothing until the first insert.
+  rcu_map() : rcu_map(Hash()) {}
+  explicit rcu_map(const Hash& hash, const KeyEqual& eq = KeyEqual(),
+                   const Allocator& alloc = Allocator())
+      : core_(hash, eq, alloc) {}
+  explicit rcu_map(const Allocator& alloc) : core_(Hash(), KeyEqual(), alloc) {}
+
+  /// Inserts each pair; for duplicate keys the first one wins.
+  template <class InputIt, class = std::enable_if_t<!std::is_integral_v<InputIt>>>
+  rcu_map(InputIt first, InputIt last, const Hash& hash = Hash(), const KeyEqual& eq = KeyEqual(),
+          const Allocator& alloc = Allocator())
+      : core_(hash, eq, alloc) {
+    core_.insert_unshared(first, last);
+  }
+  rcu_map(std::initializer_list<value_type> init, const Hash& hash = Hash(),
+          const KeyEqual& eq = KeyEqual(), const Allocator& alloc = Allocator())
+      : rcu_map(init.begin(), init.end(), hash, eq, alloc) {}
+
+  /// Copies the contents of one read table of `other` (after promoting it).
+  rcu_map(const rcu_map& other)
+      : core_(other.core_.hash_function(), other.core_.key_eq(),
+              std::allocator_traits<Allocator>::select_on_container_copy_construction(
+                  other.core_.allocator())) {
+    const auto entries = other.snapshot();
+    core_.insert_unshared(entries.begin(), entries.end());
+  }
+
+  /// Takes other's contents; `other` is left empty and usable.
+  rcu_map(rcu_map&& other)
+      : core_(other.core_.hash_function(), other.core_.key_eq(), other.core_.allocator()) {
+    core_.swap(other.core_);
+  }
+
+  rcu_map& operator=(const rcu_map& other) {
+    if (this != &other) {
+      rcu_map copy(other);
+      core_.swap(copy.core_);
+    }
+    return *this;
+  }
+  rcu_map& operator=(rcu_map&& other) {
+    if (this != &other) {
+      rcu_map taken(std::move(other));
+      core_.swap(taken.core_);
+    }
+    return *this;
+  }
+  ~rcu_map() = default;
+
+  void swap(rcu_map& other) noexcept { core_.swap(other.core_); }
+  friend void swap(rcu_map& a, rcu_map& b) noexcept { a.swap(b); }
+
+  // ---- lookup: no lock for keys in the read table ----
+
+  /// A copy of the value, if present (Go: Load). Wait-free for keys in the read table; a key
+  /// only in the dirty table takes the mutex and counts a miss.
+  std::optional<T> load(const key_type& key) const { return core_.load(key); }
+  template <class K, enable_if_transparent_t<K> = 0>
+  std::optional<T> load(const K& key) const {
+    return core_.load(key);
+  }
+
+  bool contains(const key_type& key) const { return core_.contains(key); }
+  template <class K, enable_if_transparent_t<K> = 0>
+  bool contains(const K& key) const {
+    return core_.contains(key);
+  }
+
+  /// f(const T&) on the current value inside a read section (no lock). The value is an
+  /// immutable snapshot: it cannot change or vanish while f runs.
+  template <class F>
+  bool visit(const key_type& key, F f) const {
+    return core_.visit(key, f);
+  }
+  template <class K, class F, enable_if_transparent_t<K> = 0>
+  bool visit(const K& key, F f) const {
+    return core_.visit(key, f);
+  }
+
+  // ---- insertion ----
+
+  /// Inserts or overwrites; returns true if the key was absent (Go: Store). One CAS for keys
+  /// in the read table; the mutex otherwise.
+  bool store(const key_type& key, T value) {
+    return core_.store(key, std::move(value), false).second;
+  }
+  bool store(key_type&& key, T value) {
+    return core_.store(std::move(key), std::move(value), false).second;
+  }
+
+  /// The existing value and true, or `value` stored and false (Go: LoadOrStore).
+  std::pair<T, bool> load_or_store(const key_type& key, T value) {
+    return load_or_store_impl(key, std::move(value));
+  }
+  std::pair<T, bool> load_or_store(key_type&& key, T value) {
+    return load_or_store_impl(std::move(key), std::move(value));
+  }
+
+  /// Like load_or_store, but make() builds the value only once the key was seen absent, at
+  /// most once per call, with no lock held.
+  template <class F>
+  std::pair<T, bool> load_or_store_with(const key_type& key, F make) {
+    return load_or_store_with_impl(key, make);
+  }
+  template <class F>
+  std::pair<T, bool> load_or_store_with(key_type&& key, F make) {
+    return load_or_store_with_impl(std::move(key), make);
+  }
+
+  /// Constructs T(args...) only once the key was seen absent; returns true if inserted.
+  template <class... Args>
+  bool try_emplace(const key_type& key, Args&&... args) {
+    return try_emplace_impl(key, std::forward<Args>(args)...);
+  }
+  template <class... Args>
+  bool try_emplace(key_type&& key, Args&&... args) {
+    return try_emplace_impl(std::move(key), std::forward<Args>(args)...);
+  }
+
+  /// Stores `value`, returning the previous value if there was one (Go: Swap).
+  std::optional<T> exchange(const key_type& key, T value) {
+    return core_.store(key, std::move(value), true).first;
+  }
+  std::optional<T> exchange(key_type&& key, T value) {
+    return core_.store(std::move(key), std::move(value), true).first;
+  }
+
+  /// Atomically: if present, publishes f applied to a copy of the value; else constructs
+  /// T(args...). Returns true if inserted. f may run more than once (copy-on-write + CAS).
+  template <class F, class... Args>
+  bool upsert(const key_type& key, F f, Args&&... args) {
+    return upsert_impl(key, f, std::forward<Args>(args)...);
+  }
+  template <class F, class... Args>
+  bool upsert(key_type&& key, F f, Args&&... args) {
+    return upsert_impl(std::move(key), f, std::forward<Args>(args)...);
+  }
+
+  // ---- read-modify-write and erasure: one CAS on the entry ----
+
+  /// f(T&) on a copy, published with a CAS; f may run more than once. Returns found.
+  template <class F>
+  bool update(const key_type& key, F f) {
+    return core_.update(key, f);
+  }
+  template <class K, class F, enable_if_transparent_t<K> = 0>
+  bool update(const K& key, F f) {
+    return core_.update(key, f);
+  }
+
+  /// Replaces the value with `desired` if it equals `expected` (Go: CompareAndSwap). A
+  /// missing key never matches (golang/go#51972).
+  bool compare_and_swap(const key_type& key, const T& expected, T desired) {
+    static_assert(detail::is_equality_comparable<T>::value,
+                  "syncmap: compare_and_swap needs a value type with operator==");
+    return core_.compare_and_swap(key, expected, desired);
+  }
+  template <class K, enable_if_transparent_t<K> = 0>
+  bool compare_and_swap(const K& key, const T& expected, T desired) {
+    static_assert(detail::is_equality_comparable<T>::value,
+                  "syncmap: compare_and_swap needs a value type with operator==");
+    return core_.compare_and_swap(key, expected, desired);
+  }
+
+  /// Removes the entry if its value equals `expected` (Go: CompareAndDelete).
+  bool compare_and_delete(const key_type& key, const T& expected) {
+    static_assert(detail::is_equality_comparable<T>::value,
+                  "syncmap: compare_and_delete needs a value type with operator==");
+    return core_.compare_and_delete(key, expected);
+  }
+  template <class K, enable_if_transparent_t<K> = 0>
+  bool compare_and_delete(const K& key, const T& expected) {
+    static_assert(detail::is_equality_comparable<T>::value,
+                  "syncmap: compare_and_delete needs a value type with operator==");
+    return core_.compare_and_delete(key, expected);
+  }
+
+  /// Removes the entry and returns its value (Go: LoadAndDelete).
+  std::optional<T> load_and_delete(const key_type& key) { return core_.load_and_delete(key); }
+  template <class K, enable_if_transparent_t<K> = 0>
+  std::optional<T> load_and_delete(const K& key) {
+    return core_.load_and_delete(key);
+  }
+
+  /// Removes the entry; returns 1 if it was there, else 0 (Go: Delete).
+  size_type erase(const key_type& key) { return core_.erase(key); }
+  template <class K, enable_if_transparent_t<K> = 0>
+  size_type erase(const K& key) {
+    return core_.erase(key);
+  }
+
+  /// Removes the entry if present and pred(const T&) is true (pred may run more than once).
+  template <class Pred>
+  bool erase_if(const key_type& key, Pred pred) {
+    return core_.erase_if(key, pred);
+  }
+  template <class K, class Pred, enable_if_transparent_t<K> = 0>
+  bool erase_if(const K& key, Pred pred) {
+    return core_.erase_if(key, pred);
+  }
+
+  // ---- whole map ----
+
+  /// Removes every entry with pred(const K&, const T&), walking one read table with no lock
+  /// held while pred runs. Returns how many were removed.
+  template <class Pred>
+  size_type erase_if(Pred pred) {
+    return core_.erase_if_all(pred);
+  }
+
+  /// Go's Range: promotes the dirty table if it holds new keys, then calls f(const K&,
+  /// const T&) for each entry of that read table with no lock held; f may call this map. If f
+  /// returns bool, false stops early. Returns how many times f was called. Weakly consistent:
+  /// an entry present for the whole call is visited exactly once. Allocates nothing on an
+  /// empty map (golang/go#62404).
+  template <class F>
+  size_type for_each(F f) const {
+    return core_.for_each(f);
+  }
+
+  /// A copy of the contents of one read table, to iterate with no lock held.
+  std::vector<std::pair<Key, T>> snapshot() const { return core_.snapshot(); }
+
+  /// Entries holding a value: a counter, no scan. Exact when no writer runs.
+  size_type size() const noexcept { return core_.size(); }
+  bool empty() const noexcept { return size() == 0; }
+
+  /// Removes every entry (Go: Clear); each removal is linearizable, the whole is not atomic.
+  void clear() { core_.clear(); }
+
+  hasher hash_function() const { return core_.hash_function(); }
+  key_equal key_eq() const { return core_.key_eq(); }
+  allocator_type get_allocator() const { return core_.allocator(); }
+
+  /// Objects this map retired that are not yet freed (value boxes, tables, entries). Bounded;
+  /// see "Memory" above.
+  size_type pending_reclamation() const noexcept { return core_.pending_reclamation(); }
+
+  friend bool operator==(const rcu_map& a, const rcu_map& b) {
+    if (&a == &b) return true;
+    const auto entries = a.snapshot();
+    if (entries.size() != b.size()) return false;
+    for (const auto& [key, value] : entries) {
+      const std::optional<T> other = b.load(key);
+      if (!other || !(*other == value)) return false;
+    }
+    return true;
+  }
+  friend bool operator!=(const rcu_map& a, const rcu_map& b) { return !(a == b); }
+
+ private:
+  using owned_box = typename core_type::owned_box;
+
+  template <class KeyArg>
+  std::pair<T, bool> load_or_store_impl(KeyArg&& key, T&& value) {
+    owned_box fresh{core_};
+    auto [existing, inserted] = core_.insert_if_absent(
+        std::forward<KeyArg>(key), fresh, [&] { return core_.make_box(value); },
+        [](const box* b) { return b->value; });
+    if (inserted) return {std::move(value), false};
+    return {std::move(*existing), true};
+  }
+
+  template <class KeyArg, class F>
+  std::pair<T, bool> load_or_store_with_impl(KeyArg&& key, F& make) {
+    std::optional<T> made;
+    owned_box fresh{core_};
+    auto [existing, inserted] = core_.insert_if_absent(
+        std::forward<KeyArg>(key), fresh,
+        [&] {
+          made.emplace(make());
+          return core_.make_box(*made);
+        },
+        [](const box* b) { return b->value; });
+    if (inserted) return {std::move(*made), false};
+    return {std::move(*existing), true};
+  }
+
+  template <class KeyArg, class... Args>
+  bool try_emplace_impl(KeyArg&& key, Args&&... args) {
+    owned_box fresh{core_};
+    return core_
+        .insert_if_absent(
+            std::forward<KeyArg>(key), fresh,
+            [&] { return core_.make_box(std::forward<Args>(args)...); },
+            [](const box*) { return true; })
+        .second;
+  }
+
+  // Present: copy-on-write f (update). Absent: insert T(args...). Retries between the two
+  // when a racing writer changes which case holds.
+  template <class KeyArg, class F, class... Args>
+  bool upsert_impl(KeyArg&& key, F& f, Args&&... args) {
+    owned_box fresh{core_};  // built at most once, kept across retries
+    for (;;) {
+      if (core_.update(key, f)) return false;
+      const bool inserted =
+          core_
+              .insert_if_absent(
+                  key, fresh, [&] { return core_.make_box(std::forward<Args>(args)...); },
+                  [](const box*) { return true; })
+              .second;
+      if (inserted) return true;
+      // The key appeared between the two steps: apply f to it.
+    }
+  }
+
+  core_type core_;
+};
+
+SYNCMAP_NAMESPACE_END
+
+#endif  // SYNCMAP_RCU_MAP_HPP
