@@ -126,7 +126,7 @@ class rcu_core {
   // ---- lookups ----
 
   template <class K>
-  std::optional<T> load(const K& key) const {
+  SYNCMAP_ALWAYS_INLINE std::optional<T> load(const K& key) const {
     return with_entry_for_read(key, [](const box* b) -> std::optional<T> {
       if (b == nullptr) return std::nullopt;
       return b->value;
@@ -134,7 +134,7 @@ class rcu_core {
   }
 
   template <class K>
-  bool contains(const K& key) const {
+  SYNCMAP_ALWAYS_INLINE bool contains(const K& key) const {
     return with_entry_for_read(key, [](const box* b) { return b != nullptr; });
   }
 
@@ -560,10 +560,14 @@ class rcu_core {
   struct retire_at_exit {
     const rcu_core& core;
     garbage trash;
-    ~retire_at_exit() { core.retire_all(trash); }
+    ~retire_at_exit() {
+      if (trash.head != nullptr) core.retire_all(trash);
+    }
   };
 
-  void retire_all(garbage& trash) const noexcept {
+  // Out of line: keeps the retire push (an atomic RMW) out of the inlined read path, which
+  // the disassembly test (tests/rcu_map/read_path_asm) checks for RMWs and fences.
+  SYNCMAP_NOINLINE void retire_all(garbage& trash) const noexcept {
     while (trash.head != nullptr) {
       retired_node* node = trash.head;
       trash.head = node->next;
@@ -597,7 +601,7 @@ class rcu_core {
   // Go's Load shape: the read table without a lock, then (if amended) the dirty table under
   // mu_ with miss accounting. Calls on_box(box or nullptr) inside the read section.
   template <class K, class OnBox>
-  decltype(auto) with_entry_for_read(const K& key, OnBox&& on_box) const {
+  SYNCMAP_ALWAYS_INLINE decltype(auto) with_entry_for_read(const K& key, OnBox&& on_box) const {
     const std::uint64_t hash = hash_key(hash_, key);
     retire_at_exit deferred{*this, {}};
     read_guard section(*domain_);
@@ -609,10 +613,18 @@ class rcu_core {
   // The entry for key: from the read table, else (if amended) from dirty_ under mu_, counting
   // a miss as Go does for every operation that falls through to the dirty table.
   template <class K>
-  entry* find_entry_counting_miss(std::uint64_t hash, const K& key, garbage& trash) const {
+  SYNCMAP_ALWAYS_INLINE entry* find_entry_counting_miss(std::uint64_t hash, const K& key,
+                                                        garbage& trash) const {
     const std::uintptr_t read = load_read();
     if (entry* e = find(read_table_of(read), hash, key)) return e;
     if (!(read & amended_bit)) return nullptr;
+    return find_in_dirty_counting_miss(hash, key, trash);
+  }
+
+  // The slow half of a lookup, out of line so the read-table fast path stays small.
+  template <class K>
+  SYNCMAP_NOINLINE entry* find_in_dirty_counting_miss(std::uint64_t hash, const K& key,
+                                                      garbage& trash) const {
     std::lock_guard<std::mutex> lock(mu_);
     const std::uintptr_t current = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
     if (entry* e = find(read_table_of(current), hash, key)) return e;

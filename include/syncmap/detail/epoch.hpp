@@ -1,0 +1,851 @@
+// syncmap: concurrent hash maps for C++17.
+// SPDX-License-Identifier: MIT
+//
+// Epoch-based memory reclamation for rcu_map: when may a replaced value box or read table be
+// freed, given that readers follow pointers to it without taking any lock?
+//
+// What it is
+// ----------
+// epoch_domain   A process-wide clock (`global_epoch_`) plus a registry of per-thread records.
+//                A reader brackets every access to shared objects with enter()/leave() (a
+//                read section; read_guard is the RAII form). Outermost enter() copies the
+//                global epoch e into the thread's record as `e << 1 | 1`; leave() stores 0.
+// retire_list    One per map. A writer that unlinks an object calls retire(): the object is
+//                tagged with the current global epoch and pushed. collect() frees what is
+//                old enough; drain() waits and frees everything (map destructor, clear).
+//
+// Invariants
+// ----------
+// I1 The global epoch moves from e to e+1 only after a scan (after heavy fence [H]) in which
+//    every record was either quiescent (0) or showed e. So when the global epoch is e+1, no
+//    section that started at an epoch < e is still open, and every section open at epoch e
+//    was visible to that scan.
+// I2 A node tagged t is freed only once the global epoch is >= t+2. Proof sketch, for a
+//    reader R that loaded a pointer to the node X inside one section, and the advance S2 from
+//    t+1 to t+2 (after whose scan X may be freed):
+//    (a) S2's scan read R's word as 0 from R's leave() or any later value: R's section
+//        happens-before the scan ([C]/[A2] release, [D] acquire) and so before the free
+//        ([E] release, [G] acquire).
+//    (b) S2's scan read a value older than R's enter store: by the store-buffering pairing
+//        [B]/[H], R's later loads see everything before [H], which includes the unlink: the
+//        writer unlinked, then fenced ([R]), then read t, and t+1 was written after that
+//        read by an advance S1 that S2 had already seen. So R never loaded X.
+//    (c) S2's scan saw R's open section: then it showed t+1 (I1), so R's [A1] load read the
+//        value S1 wrote. [R] orders the unlink before the tag read, which was before S1's
+//        write; [A1] is an acquire and R's pointer load comes after it: R saw the unlink.
+//    In symmetric mode this follows from the C++20 rules on seq_cst fences ([R], [B], [H])
+//    and the seq_cst CAS [E]; in asymmetric mode [H] is a membarrier, which puts a full
+//    barrier into R at a point that is either before its word store (case b) or after it
+//    (case a or c).
+// I3 Records are never freed while their domain lives, and domains are never destroyed, so a
+//    scanner never touches freed memory. A thread returns its record at exit (the owner's
+//    destructor) and a later thread adopts it: the registry's length is bounded by the peak
+//    number of threads that used the domain at once, plus records borrowed during exit.
+// I4 Garbage bound per retire_list: pending() <= hard_limit + T, where T is the number of
+//    threads inside retire() on that list at that moment (each holds at most one uncounted
+//    increment while it waits). A thread that retires from inside a read section of the same
+//    domain never waits (it would wait for itself), so each such thread may add one node per
+//    retire beyond the bound until its section closes.
+//
+// Memory-order labels (each appears again at its site):
+//   [A1] enter: acquire load of the global epoch; later loads of the section stay after it.
+//   [A2] enter: release store of the epoch word (plain `mov` on x86-64).
+//   [B]  enter: light fence after [A2]; pairs with [H].
+//   [C]  leave: release store of 0; pairs with [D].
+//   [D]  try_advance: acquire loads of every epoch word; pair with [A2] and [C].
+//   [H]  try_advance: heavy fence before the scan; pairs with [B].
+//   [E]  try_advance: seq_cst CAS of the global epoch; its release pairs with [G] and [A1].
+//   [G]  collect/synchronize: acquire load of the global epoch before freeing; pairs with [E].
+//   [R]  retire/synchronize: seq_cst fence between the caller's unlink and the tag read.
+//   [P]  retire: release CAS pushing a node; pairs with [X].
+//   [X]  collect/drain: acquire exchange taking the pushed nodes; pairs with [P].
+//   [F]  collect/drain: the collector flag, acquire on take, release on give back.
+// Under ThreadSanitizer ([A1], [A2], [C], [D], the tag read and the global loads) become
+// seq_cst: TSan ignores standalone fences and membarrier, but it does model seq_cst accesses,
+// and with them every edge the proof uses is visible to it.
+//
+// Hot path (x86-64, asymmetric mode): outermost enter() is a TLS compare, a load of the
+// global epoch and the mode byte (one shared, read-mostly line), a store to the thread's own
+// record line and a compiler barrier; leave() is one store. No RMW, no mfence, no store to a
+// line another thread writes. Nested sections only touch the thread-private `nest_` count.
+//
+// Why per-map retire lists, not per-thread bags (crossbeam, xenium)
+// ----------------------------------------------------------------
+// A map's garbage must be freed with the map's allocator, and destroying a map must free
+// everything it retired. With a list per map, ~rcu_map calls drain(this) and nothing of the
+// map outlives it; no thread exit ever carries garbage, and no global queue holds nodes whose
+// allocator is gone. The price is one CAS on a per-map head per retire, shared by the map's
+// writers, which already contend on the map itself. Collection is single-threaded per list:
+// an atomic try-flag [F] picks one collector; others skip, so user destructors never run
+// twice and the collector's private list needs no atomics.
+//
+// Why epochs, not hazard pointers: a hazard pointer costs a store, a fence and a re-validation
+// per protected pointer (table and box on every load); an epoch section costs one store for
+// the whole operation. The price is that a reader stalled inside a section blocks all
+// reclamation in its domain; I4 bounds the memory that costs by making writers wait, and
+// rcu_map keeps user callbacks out of sections so a section lasts one lookup.
+//
+// Thread records and TLS
+// ----------------------
+// The hot path reads a trivially initialized `thread_local` cache {domain, record}: one
+// compare, no TLS wrapper call. On a miss, the slow path finds or acquires the thread's record
+// for that domain through a `thread_local` owner object whose destructor returns every record
+// the thread holds (a small fixed array plus a heap overflow for threads that use many
+// domains). After that destructor has run (a later thread_local destructor or an atexit
+// handler uses a map), the phase flag says so and enter() borrows a record for the duration of
+// the outermost section instead, never touching the destroyed owner.
+//
+// Domains and shared libraries: each map stores the domain it was created with and uses it
+// for every operation, and the TLS cache is keyed by domain. If two shared libraries each get
+// their own copy of default_epoch_domain(), a map still pairs its readers and reclaimers in
+// one domain.
+//
+// Limits: retire_list::soft_limit (64, or 4 under sanitizers) and hard_limit (4096). A
+// heavy fence is a membarrier syscall (microseconds, it interrupts every core running this
+// process), so a collection, which does one, runs once per soft_limit retires, not per
+// retire. Nodes are freed two advances after they were retired, so a list in steady state
+// holds about 3 * soft_limit nodes. 4096 nodes of 32-100 bytes (value boxes) is well under a
+// megabyte per map; reaching it means a reader is stalled, and then waiting is the right
+// answer. Sanitizer builds collect every 4 retires so that premature frees surface quickly.
+//
+// fork: unsupported while other threads are inside read sections, as with liburcu and folly.
+// The child inherits their records in the active state and its reclamation would then wait
+// forever. Forking from a thread that is itself in a section is also unsupported. fork
+// followed by exec, or fork with no section open in any thread, is fine.
+//
+// NOTE: tagging nodes in collect() instead of retire() would save the [R] fence per retire,
+// but the proof then needs the unlink ordered before the collector's fence through a
+// release/acquire chain (fence cumulativity), which the C++ model does not give. One fence
+// after the writer's own CAS (whose store buffer is already drained on x86) is cheap.
+// NOTE: a relaxed [A1] (as in crossbeam) is correct on x86 (TSO keeps loads in order) but not
+// on AArch64 in asymmetric mode, where the pointer load could be satisfied before the epoch
+// load and case (c) of I2 breaks. The acquire is a plain `mov` on x86.
+// NOTE: on x86-64 a missing [B] or [H] is nearly invisible end to end: a reader's word store
+// would have to stay in its store buffer across two scans. tests/reclaim/litmus.cpp therefore
+// checks the light/heavy pairing itself with a store-buffering litmus test, which does fail
+// within a few thousand rounds when either fence is removed.
+// NOTE: synchronize() waits for two advances. A section that opens while synchronize() runs
+// and reads the epoch before its first advance may delay it until that section closes; a
+// section that opens after the first advance never does. RCU implementations give the same
+// guarantee ("need not wait for sections that begin after it starts").
+#ifndef SYNCMAP_DETAIL_EPOCH_HPP
+#define SYNCMAP_DETAIL_EPOCH_HPP
+
+#include <atomic>
+#include <cassert>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <thread>
+#include <utility>
+
+#include "asymmetric_fence.hpp"
+#include "config.hpp"
+#include "futex_wait.hpp"  // cpu_relax()
+
+// Sanitizer builds retire in tiny batches so that a premature free shows up after a few
+// operations instead of hiding behind a large batch.
+#if SYNCMAP_TSAN || defined(__SANITIZE_ADDRESS__)
+#define SYNCMAP_DETAIL_RECLAIM_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define SYNCMAP_DETAIL_RECLAIM_SANITIZED 1
+#endif
+#endif
+#ifndef SYNCMAP_DETAIL_RECLAIM_SANITIZED
+#define SYNCMAP_DETAIL_RECLAIM_SANITIZED 0
+#endif
+
+#if defined(__cpp_constinit)
+#define SYNCMAP_DETAIL_CONSTINIT constinit
+#else
+#define SYNCMAP_DETAIL_CONSTINIT
+#endif
+
+SYNCMAP_NAMESPACE_BEGIN
+namespace detail {
+
+// Memory order `order`, or seq_cst under ThreadSanitizer (see the essay).
+constexpr std::memory_order tsan_or(std::memory_order order) noexcept {
+  return SYNCMAP_TSAN ? std::memory_order_seq_cst : order;
+}
+
+// Intrusive header that every retirable object (value box, table) embeds as a base or member.
+struct retired_node {
+  retired_node* next = nullptr;    // link in a retire_list; written only by its current owner
+  std::uint64_t retire_epoch = 0;  // set by retire_list::retire
+  // Frees the object that embeds this node. `owner` is the map that retired it (for its
+  // allocator). Runs on whichever thread collects, outside any lock of the retire_list.
+  void (*reclaim)(retired_node* self, void* owner) noexcept = nullptr;
+};
+
+// Waits in three stages: spin with a CPU hint, then yield, then sleep with intervals doubling
+// from 1 us up to 1 ms. Used by every blocking wait here; none of them has a deadline.
+class reclaim_backoff {
+ public:
+  void pause() noexcept {
+    if (step_ < spin_steps) {
+      for (unsigned i = 0; i < 16; ++i)
+        cpu_relax();
+    } else if (step_ < spin_steps + yield_steps) {
+      std::this_thread::yield();
+    } else {
+      const unsigned doublings = step_ - spin_steps - yield_steps;  // 0..16
+      const unsigned micros = doublings >= 10 ? 1000u : (1u << doublings);
+      std::this_thread::sleep_for(std::chrono::microseconds(micros));
+    }
+    if (step_ < spin_steps + yield_steps + 16) ++step_;
+  }
+
+ private:
+  static constexpr unsigned spin_steps = 8;
+  static constexpr unsigned yield_steps = 16;
+  unsigned step_ = 0;
+};
+
+class epoch_domain;
+
+// One thread's announcement to one domain. Aligned to two cache lines so that adjacent-line
+// prefetch never makes two threads' records share a transfer unit.
+struct alignas(2 * cache_line_size) epoch_record {
+  // 0 while quiescent, else (epoch << 1) | 1 while a section is open. Written only by the
+  // thread holding the record ([A2], [C]); read by scanners ([D]).
+  std::atomic<std::uint64_t> epoch_word{0};
+  // Section depth. Touched only by the thread holding the record; handed over between
+  // threads by the release/acquire on in_use.
+  unsigned nest = 0;
+  // True while held by a thread whose owner object is already destroyed: returned to the
+  // registry when the outermost section closes. Same access rule as nest.
+  bool borrowed = false;
+  // Held by a thread. exchange(true, acquire) to take, store(false, release) to give back.
+  std::atomic<bool> in_use{false};
+  // Next record in the registry. Written once before the record is published, then immutable.
+  epoch_record* next = nullptr;
+};
+
+// A (domain, record) pair held by a thread.
+struct epoch_record_slot {
+  const epoch_domain* domain;
+  epoch_record* record;
+};
+
+enum class epoch_thread_phase : unsigned char {
+  fresh,       // owner object not constructed yet
+  registered,  // owner alive; it lists every record this thread holds
+  exited,      // owner destroyed; sections borrow records (see `borrowed`)
+};
+
+// How many domains may have a section open at once in a thread after its owner is destroyed.
+inline constexpr std::size_t epoch_borrow_slots = 4;
+
+// Per-thread state that must stay valid until the thread's storage is gone: trivially
+// initialized and trivially destructible, so it has no TLS wrapper and outlives every
+// thread_local destructor.
+struct epoch_thread_state {
+  epoch_record_slot cache;  // last (domain, record) used by enter/leave: the hot-path check
+  epoch_thread_phase phase;
+  epoch_record_slot borrowed[epoch_borrow_slots];  // used only in phase `exited`
+};
+
+inline thread_local epoch_thread_state epoch_tls{};
+
+// Process-wide reclamation domain. constexpr constructor, trivial destructor: give it static
+// storage duration; it is never destroyed, so a thread or atexit handler that runs after
+// static destruction still finds it intact. Records it allocates live as long as the process.
+class epoch_domain {
+ public:
+  constexpr epoch_domain() noexcept = default;
+  epoch_domain(const epoch_domain&) = delete;
+  epoch_domain& operator=(const epoch_domain&) = delete;
+
+  // Opens a read section on the calling thread; nestable (also across domains). No object
+  // that a load inside the section can reach (that was not yet retired when the section
+  // began) is freed before the matching outermost leave(). May allocate a thread record on
+  // a thread's first use of this domain (terminates if that allocation fails).
+  void enter() noexcept;
+  // Closes the innermost section. pre: this thread is in a section of this domain.
+  void leave() noexcept;
+  bool in_section() const noexcept;
+  // The global epoch (acquire).
+  std::uint64_t epoch() const noexcept;
+  // One heavy fence and a scan of every record; advances the global epoch from the value read
+  // at the start (e) to e+1 if every open section shows e. Returns true if the epoch is past
+  // e on return (this call or a concurrent one advanced it).
+  bool try_advance() noexcept;
+  // Blocks until every read section of this domain open at the call has closed: spins, then
+  // yields, then sleeps up to 1 ms between attempts to advance twice. A section that opens
+  // during the call may delay it (see NOTE in the essay). pre: !in_section() (terminates).
+  void synchronize() noexcept;
+  // Records ever allocated (tests: stays <= peak concurrent threads + a small constant).
+  std::size_t registered_records() const noexcept;
+  // Records currently held by a thread.
+  std::size_t active_records() const noexcept;
+
+  // Chooses the fence mode if no thread has used the domain yet and returns the mode in
+  // force. Test-only use of `force_symmetric`: it has effect only before the first
+  // enter()/try_advance() on this domain; afterwards the existing mode is returned.
+  fence_mode select_fence_mode(bool force_symmetric = false) noexcept;
+
+ private:
+  friend class retire_list;
+  friend class epoch_record_owner;
+
+  // Values of mode_state_ besides the fence_mode values.
+  static constexpr unsigned char mode_undecided = 0;
+  static constexpr unsigned char mode_deciding = 0xff;
+
+  epoch_record* record_for_enter_slow() noexcept;
+  epoch_record* record_for_leave_slow() const noexcept;
+  epoch_record* find_held_record() const noexcept;
+  fence_mode ensure_fence_mode() noexcept;
+  epoch_record* acquire_record() noexcept;
+  static void release_record(epoch_record* record) noexcept;
+  void return_borrowed(epoch_record* record) noexcept;
+  std::uint64_t epoch_for_retire() const noexcept;
+
+  // Read by every outermost enter(); written only by advances. Alone with the mode byte on
+  // its line so that registrations never invalidate what readers read.
+  alignas(cache_line_size) std::atomic<std::uint64_t> global_epoch_{0};
+  // mode_undecided -> mode_deciding -> fence_mode value, once; read-only afterwards.
+  std::atomic<unsigned char> mode_state_{mode_undecided};
+
+  // Push-only registry of records (never shrinks; I3). Written by registering threads, read
+  // by scanners and by threads looking for a record to adopt.
+  alignas(cache_line_size) std::atomic<epoch_record*> registry_head_{nullptr};
+  std::atomic<std::size_t> registry_length_{0};  // statistics only
+};
+
+// The domain maps use unless given another. Constant-initialized, trivially destructible:
+// usable from any dynamic initializer, thread_local destructor or atexit handler.
+inline SYNCMAP_DETAIL_CONSTINIT epoch_domain default_epoch_domain_instance;
+
+inline epoch_domain& default_epoch_domain() noexcept {
+  return default_epoch_domain_instance;
+}
+
+// RAII read section.
+class read_guard {
+ public:
+  explicit read_guard(epoch_domain& domain) noexcept : domain_(domain) { domain_.enter(); }
+  ~read_guard() { domain_.leave(); }
+  read_guard(const read_guard&) = delete;
+  read_guard& operator=(const read_guard&) = delete;
+
+ private:
+  epoch_domain& domain_;
+};
+
+// Returns every record a thread holds when the thread exits. One per thread (thread_local);
+// constructed on the thread's first slow-path registration.
+class epoch_record_owner {
+ public:
+  constexpr epoch_record_owner() noexcept = default;
+  epoch_record_owner(const epoch_record_owner&) = delete;
+  epoch_record_owner& operator=(const epoch_record_owner&) = delete;
+  ~epoch_record_owner();
+
+  epoch_record* find(const epoch_domain* domain) const noexcept {
+    for (std::size_t i = 0; i < fixed_used_; ++i) {
+      if (fixed_[i].domain == domain) return fixed_[i].record;
+    }
+    for (const overflow_node* node = overflow_; node != nullptr; node = node->next) {
+      if (node->slot.domain == domain) return node->slot.record;
+    }
+    return nullptr;
+  }
+
+  // Records this thread's record for `domain`. Terminates if out of memory.
+  void add(const epoch_domain* domain, epoch_record* record) noexcept {
+    if (fixed_used_ < fixed_capacity) {
+      fixed_[fixed_used_++] = {domain, record};
+      return;
+    }
+    auto* node = new (std::nothrow) overflow_node{{domain, record}, overflow_};
+    if (node == nullptr) reclaim_fatal("out of memory registering a thread with an epoch domain");
+    overflow_ = node;
+  }
+
+ private:
+  struct overflow_node {
+    epoch_record_slot slot;
+    overflow_node* next;
+  };
+  static void release_or_lend(const epoch_record_slot& slot) noexcept;
+
+  static constexpr std::size_t fixed_capacity = 4;
+  epoch_record_slot fixed_[fixed_capacity] = {};
+  std::size_t fixed_used_ = 0;
+  overflow_node* overflow_ = nullptr;
+};
+
+inline thread_local epoch_record_owner epoch_tls_owner;
+
+inline epoch_record_owner::~epoch_record_owner() {
+  // From here on this thread borrows records (phase `exited`); the cache must not keep
+  // pointing at a record we are about to give back.
+  epoch_tls.phase = epoch_thread_phase::exited;
+  epoch_tls.cache = {nullptr, nullptr};
+  for (std::size_t i = 0; i < fixed_used_; ++i)
+    release_or_lend(fixed_[i]);
+  while (overflow_ != nullptr) {
+    overflow_node* node = overflow_;
+    overflow_ = node->next;
+    release_or_lend(node->slot);
+    delete node;
+  }
+  fixed_used_ = 0;
+}
+
+inline void epoch_record_owner::release_or_lend(const epoch_record_slot& slot) noexcept {
+  if (SYNCMAP_LIKELY(slot.record->nest == 0)) {
+    epoch_domain::release_record(slot.record);
+    return;
+  }
+  // A section is still open: a thread_local destroyed after us entered it and will leave
+  // it from its destructor. Keep the record as a borrowed one, returned by that leave().
+  // If the thread ends with the section open, the record stays active and reclamation in
+  // its domain stops (as it would for a thread blocked inside a section): a caller bug.
+  for (epoch_record_slot& borrowed : epoch_tls.borrowed) {
+    if (borrowed.domain == nullptr) {
+      slot.record->borrowed = true;
+      borrowed = slot;
+      return;
+    }
+  }
+}
+
+// ---- epoch_domain: read sections ----------------------------------------------------------
+
+SYNCMAP_ALWAYS_INLINE void epoch_domain::enter() noexcept {
+  epoch_thread_state& state = epoch_tls;
+  epoch_record* record =
+      SYNCMAP_LIKELY(state.cache.domain == this) ? state.cache.record : record_for_enter_slow();
+  if (record->nest++ == 0) {
+    // [A1] acquire: the section's later loads (the read table, a value box) cannot be
+    // satisfied before this one; pairs with the release of the advance CAS [E] (I2 case c).
+    const std::uint64_t epoch = global_epoch_.load(tsan_or(std::memory_order_acquire));
+    // [A2] release: a scanner that reads this value (or a later one) with [D] also sees this
+    // thread's earlier sections as finished (I2 case a).
+    record->epoch_word.store((epoch << 1) | 1u, tsan_or(std::memory_order_release));
+    // [B] light fence, pairs with the heavy fence [H] in try_advance(): either the scan sees
+    // [A2], or the loads below see every unlink that preceded [H].
+    // relaxed mode load: written once before any record of this domain was handed out, and
+    // this thread got its record through acquire_record(), which read it with acquire.
+    light_fence(static_cast<fence_mode>(mode_state_.load(std::memory_order_relaxed)));
+  }
+}
+
+SYNCMAP_ALWAYS_INLINE void epoch_domain::leave() noexcept {
+  epoch_thread_state& state = epoch_tls;
+  epoch_record* record =
+      SYNCMAP_LIKELY(state.cache.domain == this) ? state.cache.record : record_for_leave_slow();
+  assert(record != nullptr && record->nest > 0 && "leave() without a matching enter()");
+  if (--record->nest == 0) {
+    // [C] release: every load of the section happens-before a scan that reads this 0 with
+    // [D], and so before any free that scan allows.
+    record->epoch_word.store(0, tsan_or(std::memory_order_release));
+    if (SYNCMAP_UNLIKELY(record->borrowed)) return_borrowed(record);
+  }
+}
+
+inline bool epoch_domain::in_section() const noexcept {
+  const epoch_thread_state& state = epoch_tls;
+  const epoch_record* record = state.cache.domain == this ? state.cache.record : find_held_record();
+  return record != nullptr && record->nest > 0;
+}
+
+inline std::uint64_t epoch_domain::epoch() const noexcept {
+  // [G] acquire: pairs with the release of the advance CAS [E]; a caller that frees after
+  // seeing epoch >= t+2 is ordered after the scan that allowed it.
+  return global_epoch_.load(std::memory_order_acquire);
+}
+
+inline std::uint64_t epoch_domain::epoch_for_retire() const noexcept {
+  // relaxed: ordered after the caller's unlink by the seq_cst fence [R] before it; the value
+  // only has to be no newer than the epoch at the unlink (I2).
+  return global_epoch_.load(tsan_or(std::memory_order_relaxed));
+}
+
+// ---- epoch_domain: records ----------------------------------------------------------------
+
+inline epoch_record* epoch_domain::find_held_record() const noexcept {
+  const epoch_thread_state& state = epoch_tls;
+  if (state.phase == epoch_thread_phase::registered) return epoch_tls_owner.find(this);
+  if (state.phase == epoch_thread_phase::exited) {
+    for (const epoch_record_slot& slot : state.borrowed) {
+      if (slot.domain == this) return slot.record;
+    }
+  }
+  return nullptr;
+}
+
+SYNCMAP_NOINLINE inline epoch_record* epoch_domain::record_for_enter_slow() noexcept {
+  epoch_thread_state& state = epoch_tls;
+  if (state.phase != epoch_thread_phase::exited) {
+    // First touch constructs the owner and schedules its destructor for this thread's exit.
+    epoch_record_owner& owner = epoch_tls_owner;
+    state.phase = epoch_thread_phase::registered;
+    epoch_record* record = owner.find(this);
+    if (record == nullptr) {
+      record = acquire_record();
+      owner.add(this, record);
+    }
+    state.cache = {this, record};
+    return record;
+  }
+  // The owner is gone: borrow a record until the outermost section closes.
+  epoch_record_slot* free_slot = nullptr;
+  for (epoch_record_slot& slot : state.borrowed) {
+    if (slot.domain == this) {
+      state.cache = slot;
+      return slot.record;
+    }
+    if (slot.domain == nullptr && free_slot == nullptr) free_slot = &slot;
+  }
+  if (free_slot == nullptr) {
+    reclaim_fatal("too many epoch domains with open read sections during thread exit");
+  }
+  epoch_record* record = acquire_record();
+  record->borrowed = true;
+  *free_slot = {this, record};
+  state.cache = *free_slot;
+  return record;
+}
+
+SYNCMAP_NOINLINE inline epoch_record* epoch_domain::record_for_leave_slow() const noexcept {
+  epoch_record* record = find_held_record();
+  if (record != nullptr) epoch_tls.cache = {this, record};
+  return record;
+}
+
+SYNCMAP_NOINLINE inline void epoch_domain::return_borrowed(epoch_record* record) noexcept {
+  epoch_thread_state& state = epoch_tls;
+  for (epoch_record_slot& slot : state.borrowed) {
+    if (slot.record == record) slot = {nullptr, nullptr};
+  }
+  if (state.cache.record == record) state.cache = {nullptr, nullptr};
+  record->borrowed = false;
+  release_record(record);
+}
+
+inline fence_mode epoch_domain::select_fence_mode(bool force_symmetric) noexcept {
+  // acquire: pairs with the release store below, so the chosen mode (and the membarrier
+  // registration made before it) is visible to every thread that reads it.
+  unsigned char state = mode_state_.load(std::memory_order_acquire);
+  if (state == mode_undecided &&
+      // acquire on success only orders our probe after this claim; relaxed on failure: we
+      // re-read with acquire below.
+      mode_state_.compare_exchange_strong(state, mode_deciding, std::memory_order_acquire,
+                                          std::memory_order_relaxed)) {
+    const fence_mode mode = probe_fence_mode(force_symmetric);
+    // release: publishes the mode; pairs with the acquire loads here and in ensure_fence_mode.
+    mode_state_.store(static_cast<unsigned char>(mode), std::memory_order_release);
+    return mode;
+  }
+  reclaim_backoff backoff;
+  // acquire: as above; another thread is probing, wait for its release store.
+  while ((state = mode_state_.load(std::memory_order_acquire)) == mode_deciding)
+    backoff.pause();
+  return static_cast<fence_mode>(state);
+}
+
+inline fence_mode epoch_domain::ensure_fence_mode() noexcept {
+  // acquire: pairs with the release store in select_fence_mode.
+  const unsigned char state = mode_state_.load(std::memory_order_acquire);
+  if (SYNCMAP_LIKELY(state != mode_undecided && state != mode_deciding)) {
+    return static_cast<fence_mode>(state);
+  }
+  return select_fence_mode(false);
+}
+
+inline epoch_record* epoch_domain::acquire_record() noexcept {
+  // The mode is fixed before this domain's first record exists, hence before any section.
+  ensure_fence_mode();
+  // acquire: pairs with the release push below; records and their `next` links are
+  // immutable after publication.
+  for (epoch_record* record = registry_head_.load(std::memory_order_acquire); record != nullptr;
+       record = record->next) {
+    // relaxed pre-check avoids an RMW on records in use; the exchange's acquire pairs with
+    // release_record's release, so the previous holder's writes (nest == 0) are visible.
+    if (!record->in_use.load(std::memory_order_relaxed) &&
+        !record->in_use.exchange(true, std::memory_order_acquire)) {
+      return record;
+    }
+  }
+  auto* record = new (std::nothrow) epoch_record;
+  if (record == nullptr) reclaim_fatal("out of memory registering a thread with an epoch domain");
+  // relaxed: the record is not yet published; the push's release covers it.
+  record->in_use.store(true, std::memory_order_relaxed);
+  // relaxed: only the starting guess for the CAS loop.
+  epoch_record* head = registry_head_.load(std::memory_order_relaxed);
+  do {
+    record->next = head;
+    // release: publishes the record's initial state and `next`; pairs with the acquire loads
+    // of registry_head_ in scans and adoptions. relaxed on failure: we only retry.
+  } while (!registry_head_.compare_exchange_weak(head, record, std::memory_order_release,
+                                                 std::memory_order_relaxed));
+  // relaxed: a statistic, read by tests at quiescence.
+  registry_length_.fetch_add(1, std::memory_order_relaxed);
+  return record;
+}
+
+inline void epoch_domain::release_record(epoch_record* record) noexcept {
+  assert(record->nest == 0 && "a thread exited inside a read section");
+  // release: the next holder (acquire exchange in acquire_record) sees nest == 0 and our
+  // final epoch word 0. The word itself is already 0: leave() stored it.
+  record->in_use.store(false, std::memory_order_release);
+}
+
+inline std::size_t epoch_domain::registered_records() const noexcept {
+  // relaxed: a statistic; exact when no thread is registering.
+  return registry_length_.load(std::memory_order_relaxed);
+}
+
+inline std::size_t epoch_domain::active_records() const noexcept {
+  std::size_t active = 0;
+  // acquire: pairs with the release push in acquire_record (we follow `next`).
+  for (const epoch_record* record = registry_head_.load(std::memory_order_acquire);
+       record != nullptr; record = record->next) {
+    // relaxed: a statistic; exact at quiescence.
+    if (record->in_use.load(std::memory_order_relaxed)) ++active;
+  }
+  return active;
+}
+
+// ---- epoch_domain: grace periods ----------------------------------------------------------
+
+inline bool epoch_domain::try_advance() noexcept {
+  const fence_mode mode = ensure_fence_mode();
+  // relaxed: [E] re-checks the value; a stale e only makes this attempt fail.
+  const std::uint64_t epoch = global_epoch_.load(tsan_or(std::memory_order_relaxed));
+  // [H] heavy fence, pairs with every reader's light fence [B]: a section whose word store
+  // [A2] the scan below misses sees, in its later loads, every unlink ordered before this.
+  heavy_fence(mode);
+  const std::uint64_t current = (epoch << 1) | 1u;
+  // acquire: we follow `next` links published by the release push in acquire_record.
+  for (const epoch_record* record = registry_head_.load(std::memory_order_acquire);
+       record != nullptr; record = record->next) {
+    // [D] acquire: pairs with [C] (and [A2]); a reader seen quiescent or in a later section
+    // has finished every load of its earlier sections before what we do next.
+    const std::uint64_t word = record->epoch_word.load(tsan_or(std::memory_order_acquire));
+    if (word != 0 && word != current) {
+      // An open section from an older epoch: the clock may not move yet (I1). Someone else
+      // may have advanced meanwhile, which counts as progress for the caller.
+      return global_epoch_.load(tsan_or(std::memory_order_relaxed)) != epoch;  // relaxed: a hint
+    }
+  }
+  std::uint64_t expected = epoch;
+  // [E] seq_cst: its release publishes the scan's acquisitions to [G] and [A1]; seq_cst
+  // places it in the single total order with [R], [B] and [H] used by I2. relaxed on
+  // failure: another thread advanced, which is just as good.
+  global_epoch_.compare_exchange_strong(expected, epoch + 1, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed);
+  return true;
+}
+
+inline void epoch_domain::synchronize() noexcept {
+  if (in_section()) {
+    reclaim_fatal("epoch_domain::synchronize() called inside a read section would wait forever");
+  }
+  // [R] seq_cst fence: the caller's unlinks are ordered before the epoch we start from, as
+  // for a retire tag (I2), so a caller may free what it unlinked once this returns.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // relaxed: ordered by [R]; the target only needs to be no older than the call.
+  const std::uint64_t target = global_epoch_.load(tsan_or(std::memory_order_relaxed)) + 2;
+  reclaim_backoff backoff;
+  // [G] acquire (in epoch()): the caller's later frees are ordered after the scans.
+  while (epoch() < target) {
+    if (!try_advance()) backoff.pause();
+  }
+}
+
+// ---- retire_list ---------------------------------------------------------------------------
+
+// One per map. Lock-free push from any thread; batched, epoch-checked reclamation; bounded
+// (I4). Who may touch what:
+//   incoming_  any thread pushes (CAS [P]); the collector empties it (exchange [X]).
+//   pending_   any thread adds on retire; the freeing thread subtracts after freeing.
+//   held_      only the thread holding the collector flag collecting_ [F].
+class alignas(cache_line_size) retire_list {
+ public:
+  // At this many pending nodes retire() starts collecting (every soft_limit retires).
+  static constexpr std::size_t soft_limit = SYNCMAP_DETAIL_RECLAIM_SANITIZED ? 4 : 64;
+  // At this many, retire() blocks until it is below again, unless the caller is inside a
+  // read section of this list's domain (then it only tries: waiting would self-deadlock).
+  static constexpr std::size_t hard_limit = 4096;
+
+  explicit retire_list(epoch_domain& domain) noexcept : domain_(&domain) {}
+  retire_list(const retire_list&) = delete;
+  retire_list& operator=(const retire_list&) = delete;
+  // pre: drained (no pending nodes) and no concurrent use.
+  ~retire_list() {
+    assert(pending() == 0 && held_ == nullptr &&
+           incoming_.load(std::memory_order_relaxed) == nullptr &&
+           "retire_list destroyed with nodes not yet freed: call drain() first");
+  }
+
+  epoch_domain& domain() const noexcept { return *domain_; }
+
+  // Takes ownership of `node`, whose object the caller has already made unreachable for new
+  // readers. Tags it with the current epoch and pushes it; every soft_limit retires collects;
+  // at hard_limit blocks (see I4). `owner` is passed to the reclaim functions called here.
+  // Lock-free below soft_limit. Must not be called from a reclaim function of this list (the
+  // nodes being freed still count as pending, so a wait at hard_limit could wait for itself).
+  // Waiting at hard_limit inside a section of *another* domain is allowed, but two threads
+  // doing that crosswise on two domains would deadlock; rcu_map never nests domains.
+  void retire(retired_node* node, void* owner) noexcept;
+  // Frees every held node that is two advances old and tries one advance. If another thread
+  // is collecting, returns at once. Reclaim functions run after the flag is released.
+  void collect(void* owner) noexcept;
+  // Waits for every read section open now to close, then frees every node retired before
+  // the call. pre: !domain().in_section() (terminates). Safe concurrently with retire() and
+  // collect(); nodes retired during the call may be left for later.
+  void drain(void* owner) noexcept;
+  // Retired and not yet freed (relaxed; exact at quiescence).
+  std::size_t pending() const noexcept {
+    // relaxed: a count for limits and statistics; it publishes nothing.
+    return pending_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  void relieve_pressure(std::size_t pending_now, void* owner) noexcept;
+  retired_node* take_all_locked() noexcept;
+  retired_node* take_safe_locked() noexcept;
+  bool try_lock_collector() noexcept;
+  void unlock_collector() noexcept;
+  void free_chain(retired_node* chain, void* owner) noexcept;
+
+  // Pushed nodes, newest first. Written by every retiring thread.
+  std::atomic<retired_node*> incoming_{nullptr};
+  std::atomic<std::size_t> pending_{0};
+
+  // Collector side, on its own line so retirers' pushes do not bounce it.
+  alignas(cache_line_size) epoch_domain* const domain_;
+  std::atomic<bool> collecting_{false};  // [F]: protects held_
+  retired_node* held_ = nullptr;         // taken from incoming_, not yet safe; guarded by [F]
+};
+
+inline void retire_list::retire(retired_node* node, void* owner) noexcept {
+  assert(node != nullptr && node->reclaim != nullptr);
+  // [R] seq_cst fence: orders the caller's unlink (its CAS/store that made the node
+  // unreachable) before the tag read; pairs in the total order with [E] and [B] (I2 b, c).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  node->retire_epoch = domain_->epoch_for_retire();
+  // relaxed: only the starting guess for the CAS loop.
+  node->next = incoming_.load(std::memory_order_relaxed);
+  // [P] release: publishes the node's tag and link (and the caller's unlink) to the
+  // collector's acquire exchange [X]. relaxed on failure: we only retry.
+  while (!incoming_.compare_exchange_weak(node->next, node, std::memory_order_release,
+                                          std::memory_order_relaxed)) {
+  }
+  // relaxed: a count (see pending()); the node itself is published by [P].
+  const std::size_t pending_now = pending_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (SYNCMAP_UNLIKELY(pending_now >= soft_limit)) relieve_pressure(pending_now, owner);
+}
+
+SYNCMAP_NOINLINE inline void retire_list::relieve_pressure(std::size_t pending_now,
+                                                           void* owner) noexcept {
+  if (pending_now < hard_limit) {
+    // pending_ moves by one per retire between frees, so every run of soft_limit retires
+    // hits a multiple: one collection (one heavy fence) per soft_limit retires.
+    if (pending_now % soft_limit == 0) collect(owner);
+    return;
+  }
+  if (domain_->in_section()) {
+    // Waiting would wait for our own section: try once and let the bound slip (I4).
+    collect(owner);
+    return;
+  }
+  reclaim_backoff backoff;
+  for (;;) {
+    collect(owner);
+    if (pending() < hard_limit) return;
+    backoff.pause();
+  }
+}
+
+inline bool retire_list::try_lock_collector() noexcept {
+  // [F] relaxed pre-check keeps skipping collectors off the line; the exchange's acquire
+  // pairs with unlock_collector's release, so held_ is as the last collector left it.
+  return !collecting_.load(std::memory_order_relaxed) &&
+         !collecting_.exchange(true, std::memory_order_acquire);
+}
+
+inline void retire_list::unlock_collector() noexcept {
+  // [F] release: publishes our writes to held_ to the next collector's acquire exchange.
+  collecting_.store(false, std::memory_order_release);
+}
+
+inline retired_node* retire_list::take_all_locked() noexcept {
+  // [X] acquire: pairs with every [P]; the nodes' tags and links are visible.
+  retired_node* taken = incoming_.exchange(nullptr, std::memory_order_acquire);
+  if (taken == nullptr) return std::exchange(held_, nullptr);
+  retired_node* tail = taken;
+  while (tail->next != nullptr)
+    tail = tail->next;
+  tail->next = std::exchange(held_, nullptr);
+  return taken;
+}
+
+inline retired_node* retire_list::take_safe_locked() noexcept {
+  retired_node* candidates = take_all_locked();
+  if (candidates == nullptr) return nullptr;
+  domain_->try_advance();
+  // [G] acquire (in epoch()): pairs with [E]; the scans that made these nodes safe happen
+  // before the frees that follow.
+  const std::uint64_t now = domain_->epoch();
+  retired_node* safe = nullptr;
+  while (candidates != nullptr) {
+    retired_node* node = candidates;
+    candidates = node->next;
+    if (node->retire_epoch + 2 <= now) {
+      node->next = safe;
+      safe = node;
+    } else {
+      node->next = held_;
+      held_ = node;
+    }
+  }
+  return safe;
+}
+
+inline void retire_list::free_chain(retired_node* chain, void* owner) noexcept {
+  std::size_t freed = 0;
+  while (chain != nullptr) {
+    retired_node* node = chain;
+    chain = node->next;
+    node->reclaim(node, owner);
+    ++freed;
+  }
+  // relaxed: a count; decremented only after the frees so pending() never under-reports.
+  if (freed != 0) pending_.fetch_sub(freed, std::memory_order_relaxed);
+}
+
+inline void retire_list::collect(void* owner) noexcept {
+  if (!try_lock_collector()) return;
+  retired_node* safe = take_safe_locked();
+  unlock_collector();
+  free_chain(safe, owner);
+}
+
+inline void retire_list::drain(void* owner) noexcept {
+  if (domain_->in_section()) {
+    reclaim_fatal("retire_list::drain() called inside a read section would wait forever");
+  }
+  reclaim_backoff backoff;
+  while (!try_lock_collector())
+    backoff.pause();
+  retired_node* all = take_all_locked();
+  unlock_collector();
+  if (all == nullptr) return;
+  // Every node in `all` was tagged before [X] above, so its tag is <= the epoch synchronize()
+  // starts from, and synchronize() returns at >= that + 2 (I2), having read it with [G].
+  domain_->synchronize();
+  free_chain(all, owner);
+}
+
+}  // namespace detail
+SYNCMAP_NAMESPACE_END
+
+#endif  // SYNCMAP_DETAIL_EPOCH_HPP
