@@ -60,6 +60,36 @@
 #define SYNCMAP_PT_GUARDED_BY(x) SYNCMAP_THREAD_ANNOTATION(pt_guarded_by(x))
 #define SYNCMAP_REQUIRES(...) SYNCMAP_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
 
+// Clang -Wthread-safety vocabulary for lock types (empty elsewhere). These describe a lock type
+// itself (rw_spinlock); the ones above describe guarded data.
+#ifndef SYNCMAP_CAPABILITY
+#define SYNCMAP_CAPABILITY(name) SYNCMAP_THREAD_ANNOTATION(capability(name))
+#endif
+#ifndef SYNCMAP_ACQUIRE
+#define SYNCMAP_ACQUIRE(...) SYNCMAP_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
+#endif
+#ifndef SYNCMAP_ACQUIRE_SHARED
+#define SYNCMAP_ACQUIRE_SHARED(...) \
+  SYNCMAP_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
+#endif
+#ifndef SYNCMAP_TRY_ACQUIRE
+#define SYNCMAP_TRY_ACQUIRE(...) SYNCMAP_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
+#endif
+#ifndef SYNCMAP_TRY_ACQUIRE_SHARED
+#define SYNCMAP_TRY_ACQUIRE_SHARED(...) \
+  SYNCMAP_THREAD_ANNOTATION(try_acquire_shared_capability(__VA_ARGS__))
+#endif
+#ifndef SYNCMAP_RELEASE
+#define SYNCMAP_RELEASE(...) SYNCMAP_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+#endif
+#ifndef SYNCMAP_RELEASE_SHARED
+#define SYNCMAP_RELEASE_SHARED(...) \
+  SYNCMAP_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
+#endif
+#ifndef SYNCMAP_NO_THREAD_SAFETY_ANALYSIS
+#define SYNCMAP_NO_THREAD_SAFETY_ANALYSIS SYNCMAP_THREAD_ANNOTATION(no_thread_safety_analysis)
+#endif
+
 SYNCMAP_NAMESPACE_BEGIN
 namespace detail {
 
