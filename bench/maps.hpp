@@ -1,0 +1,303 @@
+// syncmap: concurrent hash maps for C++17.
+// SPDX-License-Identifier: MIT
+//
+// The maps under test, each behind the same small adapter so that one workload loop drives all
+// of them. The reference every ratio is taken against is std::unordered_map behind one
+// std::mutex: the map a C++ programmer writes first.
+//
+// An adapter is a class template over the key type with
+//   static const char* id()       short, filter-friendly name used in benchmark names
+//   static const char* name()     the name printed in reports
+//   bool load(const Key&) const   copies the value out when present (as syncmap's load does);
+//                                 returns whether the key was there
+//   void store(const Key&, value_type)       insert or overwrite
+//   void erase(const Key&)
+//   void upsert_add(const Key&, value_type d)  atomically: value += d, or insert d
+//   void reserve(std::size_t n)
+// and, optionally, `template <class K> using heap_twin = ...;` naming the adapter the memory
+// benchmark measures instead (see tbb_hash_map). Each map uses its own default hash: that is what
+// its users get.
+//
+// Adding a map (rcu_map is next): write its adapter below and add one line to for_each_map().
+// Peers are compiled in only when CMake found them (SYNCMAP_BENCH_HAVE_<PEER>); syncmap's own
+// maps only when their header exists, so the harness builds at every stage of the library.
+#ifndef SYNCMAP_BENCH_MAPS_HPP
+#define SYNCMAP_BENCH_MAPS_HPP
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#if __has_include(<syncmap/sharded_map.hpp>)
+#include <syncmap/sharded_map.hpp>
+#define SYNCMAP_BENCH_HAVE_SHARDED_MAP 1
+#else
+#define SYNCMAP_BENCH_HAVE_SHARDED_MAP 0
+#endif
+
+#ifndef SYNCMAP_BENCH_HAVE_ABSL
+#define SYNCMAP_BENCH_HAVE_ABSL 0
+#endif
+#ifndef SYNCMAP_BENCH_HAVE_TBB
+#define SYNCMAP_BENCH_HAVE_TBB 0
+#endif
+#ifndef SYNCMAP_BENCH_HAVE_LIBCUCKOO
+#define SYNCMAP_BENCH_HAVE_LIBCUCKOO 0
+#endif
+
+#if SYNCMAP_BENCH_HAVE_ABSL
+#include <absl/container/flat_hash_map.h>
+#endif
+#if SYNCMAP_BENCH_HAVE_TBB
+#include <oneapi/tbb/concurrent_hash_map.h>
+#include <oneapi/tbb/tbb_allocator.h>
+#include <oneapi/tbb/version.h>
+#endif
+#if SYNCMAP_BENCH_HAVE_LIBCUCKOO
+#include <libcuckoo/cuckoohash_map.hh>
+#endif
+
+namespace syncmap_bench {
+
+// Every map stores uint64 values: the benchmarks measure the maps, not value copies.
+using value_type = std::uint64_t;
+
+// A value read out of a map must be observable, or the compiler may drop the read. (By value:
+// Google Benchmark 1.8 deprecates DoNotOptimize on a const reference.)
+inline void keep(value_type v) {
+  benchmark::DoNotOptimize(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single-threaded tables behind one lock: the baselines.
+
+// Table is a std::unordered_map-like type; Mutex a Lockable, also SharedLockable when readers
+// should share it.
+template <class Table, class Mutex>
+class locked_table_map {
+  static constexpr bool readers_share = std::is_same_v<Mutex, std::shared_mutex>;
+  using read_lock =
+      std::conditional_t<readers_share, std::shared_lock<Mutex>, std::lock_guard<Mutex>>;
+  using write_lock = std::lock_guard<Mutex>;
+
+ public:
+  using key_type = typename Table::key_type;
+
+  bool load(const key_type& k) const {
+    value_type v;
+    {
+      read_lock lock(mutex_);
+      const auto it = table_.find(k);
+      if (it == table_.end()) return false;
+      v = it->second;
+    }
+    keep(v);
+    return true;
+  }
+  void store(const key_type& k, value_type v) {
+    write_lock lock(mutex_);
+    table_.insert_or_assign(k, v);
+  }
+  void erase(const key_type& k) {
+    write_lock lock(mutex_);
+    table_.erase(k);
+  }
+  void upsert_add(const key_type& k, value_type d) {
+    write_lock lock(mutex_);
+    table_[k] += d;  // a new entry is value-initialised to 0, so it ends up holding d
+  }
+  void reserve(std::size_t n) {
+    write_lock lock(mutex_);
+    table_.reserve(n);
+  }
+
+ private:
+  mutable Mutex mutex_;  // guards table_: shared by load() when Mutex allows it, else exclusive
+  Table table_;
+};
+
+template <class Key>
+struct unordered_map_mutex : locked_table_map<std::unordered_map<Key, value_type>, std::mutex> {
+  static const char* id() { return "unordered_map_mutex"; }
+  static const char* name() { return "std::unordered_map + std::mutex"; }
+};
+
+template <class Key>
+struct unordered_map_shared_mutex
+    : locked_table_map<std::unordered_map<Key, value_type>, std::shared_mutex> {
+  static const char* id() { return "unordered_map_shared_mutex"; }
+  static const char* name() { return "std::unordered_map + std::shared_mutex"; }
+};
+
+#if SYNCMAP_BENCH_HAVE_ABSL
+template <class Key>
+struct absl_flat_mutex : locked_table_map<absl::flat_hash_map<Key, value_type>, std::mutex> {
+  static const char* id() { return "absl_flat_mutex"; }
+  static const char* name() { return "absl::flat_hash_map + std::mutex"; }
+};
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// syncmap's maps.
+
+#if SYNCMAP_BENCH_HAVE_SHARDED_MAP
+template <class Key, class SharedMutex>
+class sharded_map_adapter {
+ public:
+  bool load(const Key& k) const {
+    const std::optional<value_type> v = map_.load(k);
+    if (!v) return false;
+    keep(*v);
+    return true;
+  }
+  void store(const Key& k, value_type v) { map_.store(k, v); }
+  void erase(const Key& k) { map_.erase(k); }
+  void upsert_add(const Key& k, value_type d) {
+    // noexcept: sharded_map may then update in place instead of on a copy.
+    map_.upsert(
+        k, [d](value_type& x) noexcept { x += d; }, d);
+  }
+  void reserve(std::size_t n) { map_.reserve(n); }
+
+ private:
+  syncmap::sharded_map<Key, value_type, std::hash<Key>, std::equal_to<Key>,
+                       std::allocator<std::pair<const Key, value_type>>, SharedMutex>
+      map_;
+};
+
+template <class Key>
+struct sharded_map_rw_spinlock : sharded_map_adapter<Key, syncmap::rw_spinlock> {
+  static const char* id() { return "sharded_map"; }
+  static const char* name() { return "syncmap::sharded_map<rw_spinlock>"; }
+};
+
+template <class Key>
+struct sharded_map_shared_mutex : sharded_map_adapter<Key, std::shared_mutex> {
+  static const char* id() { return "sharded_map_shared_mutex"; }
+  static const char* name() { return "syncmap::sharded_map<std::shared_mutex>"; }
+};
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent peers.
+
+#if SYNCMAP_BENCH_HAVE_TBB
+template <class Key, class Allocator>
+class tbb_map_adapter {
+  using table = tbb::concurrent_hash_map<Key, value_type, tbb::tbb_hash_compare<Key>, Allocator>;
+
+ public:
+  bool load(const Key& k) const {
+    typename table::const_accessor entry;  // holds the element's read lock until destroyed
+    if (!map_.find(entry, k)) return false;
+    keep(entry->second);
+    return true;
+  }
+  void store(const Key& k, value_type v) {
+    typename table::accessor entry;  // holds the element's write lock until destroyed
+    map_.insert(entry, k);
+    entry->second = v;
+  }
+  void erase(const Key& k) { map_.erase(k); }
+  void upsert_add(const Key& k, value_type d) {
+    typename table::accessor entry;
+    map_.insert(entry, k);  // a new element is value-initialised to 0
+    entry->second += d;
+  }
+  void reserve(std::size_t n) { map_.rehash(n); }
+
+ private:
+  table map_;
+};
+
+// TBB's default allocator (tbbmalloc when installed, as on Debian): what TBB users get.
+template <class Key>
+struct tbb_hash_map : tbb_map_adapter<Key, tbb::tbb_allocator<std::pair<const Key, value_type>>> {
+  static const char* id() { return "tbb_hash_map"; }
+  static const char* name() { return "tbb::concurrent_hash_map"; }
+
+  // tbbmalloc's pools are invisible to mallinfo2(), so the memory benchmark measures the same
+  // table on std::allocator.
+  template <class K>
+  using heap_twin = tbb_map_adapter<K, std::allocator<std::pair<const K, value_type>>>;
+};
+#endif
+
+#if SYNCMAP_BENCH_HAVE_LIBCUCKOO
+template <class Key>
+class libcuckoo_map {
+ public:
+  static const char* id() { return "libcuckoo"; }
+  static const char* name() { return "libcuckoo::cuckoohash_map"; }
+
+  bool load(const Key& k) const {
+    value_type v;
+    if (!map_.find(k, v)) return false;
+    keep(v);
+    return true;
+  }
+  void store(const Key& k, value_type v) { map_.insert_or_assign(k, v); }
+  void erase(const Key& k) { map_.erase(k); }
+  void upsert_add(const Key& k, value_type d) {
+    map_.upsert(
+        k, [d](value_type& x) { x += d; }, d);
+  }
+  void reserve(std::size_t n) { map_.reserve(n); }
+
+ private:
+  libcuckoo::cuckoohash_map<Key, value_type> map_;
+};
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// The adapter the memory benchmark measures for Adapter: its heap_twin if it names one.
+template <template <class> class Adapter, class Key, class = void>
+struct heap_measured {
+  using type = Adapter<Key>;
+};
+template <template <class> class Adapter, class Key>
+struct heap_measured<Adapter, Key, std::void_t<typename Adapter<Key>::template heap_twin<Key>>> {
+  using type = typename Adapter<Key>::template heap_twin<Key>;
+};
+
+template <template <class> class Adapter>
+struct map_tag {
+  template <class Key>
+  using type = Adapter<Key>;
+  template <class Key>
+  using heap_type = typename heap_measured<Adapter, Key>::type;
+};
+
+// The list. Calls f(map_tag<Adapter>{}) for every map compiled in; the order is the column
+// order in reports: the reference first, then syncmap's maps, then the rest.
+template <class F>
+void for_each_map(F&& f) {
+  f(map_tag<unordered_map_mutex>{});
+#if SYNCMAP_BENCH_HAVE_SHARDED_MAP
+  f(map_tag<sharded_map_rw_spinlock>{});
+  f(map_tag<sharded_map_shared_mutex>{});
+#endif
+  f(map_tag<unordered_map_shared_mutex>{});
+#if SYNCMAP_BENCH_HAVE_ABSL
+  f(map_tag<absl_flat_mutex>{});
+#endif
+#if SYNCMAP_BENCH_HAVE_TBB
+  f(map_tag<tbb_hash_map>{});
+#endif
+#if SYNCMAP_BENCH_HAVE_LIBCUCKOO
+  f(map_tag<libcuckoo_map>{});
+#endif
+}
+
+}  // namespace syncmap_bench
+
+#endif  // SYNCMAP_BENCH_MAPS_HPP
