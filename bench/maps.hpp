@@ -13,12 +13,19 @@
 //   void store(const Key&, value_type)       insert or overwrite
 //   void erase(const Key&)
 //   void upsert_add(const Key&, value_type d)  atomically: value += d, or insert d
-//   void reserve(std::size_t n)
-// and, optionally, `template <class K> using heap_twin = ...;` naming the adapter the memory
-// benchmark measures instead (see tbb_hash_map). Each map uses its own default hash: that is what
-// its users get.
+//   void reserve(std::size_t n)   a no-op for maps that cannot pre-size (rcu_map)
+// and, optionally,
+//   template <class K> using heap_twin = ...;   the adapter the memory benchmark measures
+//                                 instead (see tbb_hash_map)
+//   void settle()                 called once after prefilling, before any timing: brings the
+//                                 map to the state a long run of reads would (rcu_map promotes
+//                                 its dirty table, as Go's Range does), so the first timed
+//                                 iterations do not pay for a one-off transition
+//   static constexpr bool read_only_floor = true;   no synchronization at all: registered only
+//                                 for workloads that never write (see absl_flat_no_lock)
+// Each map uses its own default hash: that is what its users get.
 //
-// Adding a map (rcu_map is next): write its adapter below and add one line to for_each_map().
+// Adding a map: write its adapter below and add one line to for_each_map().
 // Peers are compiled in only when CMake found them (SYNCMAP_BENCH_HAVE_<PEER>); syncmap's own
 // maps only when their header exists, so the harness builds at every stage of the library.
 #ifndef SYNCMAP_BENCH_MAPS_HPP
@@ -42,6 +49,12 @@
 #define SYNCMAP_BENCH_HAVE_SHARDED_MAP 1
 #else
 #define SYNCMAP_BENCH_HAVE_SHARDED_MAP 0
+#endif
+#if __has_include(<syncmap/rcu_map.hpp>)
+#include <syncmap/rcu_map.hpp>
+#define SYNCMAP_BENCH_HAVE_RCU_MAP 1
+#else
+#define SYNCMAP_BENCH_HAVE_RCU_MAP 0
 #endif
 
 #ifndef SYNCMAP_BENCH_HAVE_ABSL
@@ -144,6 +157,33 @@ struct absl_flat_mutex : locked_table_map<absl::flat_hash_map<Key, value_type>, 
   static const char* id() { return "absl_flat_mutex"; }
   static const char* name() { return "absl::flat_hash_map + std::mutex"; }
 };
+
+// The floor for read-only workloads: with no writer running, readers of a plain table need no
+// lock, so this is what a lookup costs when synchronization costs nothing. Registered only for
+// workloads that never write (workload_info::read_only); prefilling happens on one thread
+// before the start barrier, which orders it before every reader.
+template <class Key>
+class absl_flat_no_lock {
+ public:
+  static constexpr bool read_only_floor = true;
+  static const char* id() { return "absl_flat_no_lock"; }
+  static const char* name() { return "absl::flat_hash_map, no lock (read-only floor)"; }
+
+  bool load(const Key& k) const {
+    const auto it = table_.find(k);
+    if (it == table_.end()) return false;
+    keep(it->second);
+    return true;
+  }
+  // Writers exist for prefilling and the memory benchmark only, never concurrently.
+  void store(const Key& k, value_type v) { table_.insert_or_assign(k, v); }
+  void erase(const Key& k) { table_.erase(k); }
+  void upsert_add(const Key& k, value_type d) { table_[k] += d; }
+  void reserve(std::size_t n) { table_.reserve(n); }
+
+ private:
+  absl::flat_hash_map<Key, value_type> table_;
+};
 #endif
 
 // ---------------------------------------------------------------------------------------------
@@ -184,6 +224,38 @@ template <class Key>
 struct sharded_map_shared_mutex : sharded_map_adapter<Key, std::shared_mutex> {
   static const char* id() { return "sharded_map_shared_mutex"; }
   static const char* name() { return "syncmap::sharded_map<std::shared_mutex>"; }
+};
+#endif
+
+#if SYNCMAP_BENCH_HAVE_RCU_MAP
+template <class Key>
+class rcu_map_adapter {
+ public:
+  static const char* id() { return "rcu_map"; }
+  static const char* name() { return "syncmap::rcu_map"; }
+
+  bool load(const Key& k) const {
+    const std::optional<value_type> v = map_.load(k);
+    if (!v) return false;
+    keep(*v);
+    return true;
+  }
+  void store(const Key& k, value_type v) { map_.store(k, v); }
+  void erase(const Key& k) { map_.erase(k); }
+  void upsert_add(const Key& k, value_type d) {
+    // Runs on a copy published by CAS, perhaps more than once: no side effects.
+    map_.upsert(
+        k, [d](value_type& x) noexcept { x += d; }, d);
+  }
+  void reserve(std::size_t) {}  // rcu_map has no reserve: its tables grow as keys arrive
+  // A for_each that stops at once: like Go's Range it first promotes the dirty table, which
+  // prefilling left holding every key, so timed loads start on the read table.
+  void settle() {
+    map_.for_each([](const Key&, const value_type&) { return false; });
+  }
+
+ private:
+  syncmap::rcu_map<Key, value_type> map_;
 };
 #endif
 
@@ -259,6 +331,24 @@ class libcuckoo_map {
 #endif
 
 // ---------------------------------------------------------------------------------------------
+// Optional adapter members, with their defaults.
+
+template <class Map, class = void>
+struct is_read_only_floor : std::false_type {};
+template <class Map>
+struct is_read_only_floor<Map, std::void_t<decltype(Map::read_only_floor)>>
+    : std::bool_constant<Map::read_only_floor> {};
+
+template <class Map, class = void>
+struct has_settle : std::false_type {};
+template <class Map>
+struct has_settle<Map, std::void_t<decltype(std::declval<Map&>().settle())>> : std::true_type {};
+
+template <class Map>
+void settle(Map& map) {
+  if constexpr (has_settle<Map>::value) map.settle();
+}
+
 // The adapter the memory benchmark measures for Adapter: its heap_twin if it names one.
 template <template <class> class Adapter, class Key, class = void>
 struct heap_measured {
@@ -286,9 +376,13 @@ void for_each_map(F&& f) {
   f(map_tag<sharded_map_rw_spinlock>{});
   f(map_tag<sharded_map_shared_mutex>{});
 #endif
+#if SYNCMAP_BENCH_HAVE_RCU_MAP
+  f(map_tag<rcu_map_adapter>{});
+#endif
   f(map_tag<unordered_map_shared_mutex>{});
 #if SYNCMAP_BENCH_HAVE_ABSL
   f(map_tag<absl_flat_mutex>{});
+  f(map_tag<absl_flat_no_lock>{});
 #endif
 #if SYNCMAP_BENCH_HAVE_TBB
   f(map_tag<tbb_hash_map>{});

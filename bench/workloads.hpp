@@ -20,7 +20,7 @@
 //
 // Caches. Google Benchmark calls each benchmark function several times, and consecutive
 // benchmarks share inputs: all maps run one workload on the same streams, and each map's
-// prefilled instance serves the four workloads that start from `all`. A cache_slot holds one
+// prefilled instance serves the five workloads that start from `all`. A cache_slot holds one
 // value and the tag it was built for; asking for a different tag frees the old value before
 // building the new one. There is one slot for key sets, one for streams, and one per map for
 // prefilled maps (all of them emptied when the key type or count changes), so memory stays
@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "keys.hpp"
+#include "maps.hpp"  // settle()
 
 namespace syncmap_bench {
 
@@ -49,6 +50,7 @@ enum class workload_id : std::uint8_t {
   zipf_upsert,
   load50_store25_erase25,
   fill,
+  hot_key_reads,  // last: the values seed the streams, so earlier workloads keep theirs
 };
 
 enum class initial_state : std::uint8_t { all, half, none };
@@ -58,21 +60,28 @@ struct workload_info {
   const char* id;  // benchmark-name prefix and report row label
   const char* description;
   initial_state initial;
+  bool read_only;  // never writes: the unsynchronized read-only floor runs it too
 };
 
 // Registration and report order. Those starting from the same state are adjacent, so one
 // prefilled map serves them in turn.
 inline constexpr workload_info workloads[] = {
-    {workload_id::load_hits, "load_hits", "load of present keys, uniform", initial_state::all},
-    {workload_id::load_misses, "load_misses", "load of absent keys, uniform", initial_state::all},
+    {workload_id::load_hits, "load_hits", "load of present keys, uniform", initial_state::all,
+     true},
+    {workload_id::load_misses, "load_misses", "load of absent keys, uniform", initial_state::all,
+     true},
+    {workload_id::hot_key_reads, "hot_key_reads",
+     "load of the same 16 present keys by every thread, uniform over them", initial_state::all,
+     true},
     {workload_id::load90_store10, "load90_store10",
-     "90% load / 10% store (overwrite) of present keys, uniform", initial_state::all},
+     "90% load / 10% store (overwrite) of present keys, uniform", initial_state::all, false},
     {workload_id::zipf_upsert, "zipf_upsert", "upsert(+1) of present keys drawn Zipf(0.99)",
-     initial_state::all},
+     initial_state::all, false},
     {workload_id::load50_store25_erase25, "load50_store25_erase25",
-     "50% load / 25% store / 25% erase, uniform over the keys, half present", initial_state::half},
+     "50% load / 25% store / 25% erase, uniform over the keys, half present", initial_state::half,
+     false},
     {workload_id::fill, "fill", "store every key into an empty map, threads take disjoint slices",
-     initial_state::none},
+     initial_state::none, false},
 };
 
 inline const workload_info& info(workload_id w) {
@@ -81,6 +90,12 @@ inline const workload_info& info(workload_id w) {
 }
 
 inline constexpr double zipf_exponent = 0.99;
+
+// hot_key_reads draws from the first hot_key_count hit keys. Sixteen entries fit in a few cache
+// lines, so the keys and values themselves stay in every core's cache: whatever slows this
+// workload down as threads are added is a line the map writes on every read (a lock word, a
+// reader count) bouncing between cores.
+inline constexpr std::size_t hot_key_count = 16;
 
 enum class op_kind : std::uint8_t { load, store, erase };
 
@@ -111,6 +126,10 @@ op_stream<Key> make_stream(workload_id w, const key_set<Key>& keys, std::size_t 
     case workload_id::load_misses:
       for (std::size_t i = 0; i < length; ++i)
         s.keys.push_back(keys.misses[rng.below(n)]);
+      break;
+    case workload_id::hot_key_reads:
+      for (std::size_t i = 0; i < length; ++i)
+        s.keys.push_back(keys.hits[rng.below(std::min(hot_key_count, n))]);
       break;
     case workload_id::zipf_upsert: {
       const zipf_sampler zipf(n, zipf_exponent);
@@ -229,6 +248,7 @@ Map& cached_prefilled_map(initial_state initial, std::size_t key_count) {
     const std::size_t step = initial == initial_state::all ? 1 : 2;
     for (std::size_t i = 0; i < key_count; i += step)
       map->store(keys.hits[i], i);
+    settle(*map);
     return map;
   });
 }

@@ -13,6 +13,12 @@
 # scripts/bench_report.py. Every throughput cell is Mops/s and its ratio to
 # std::unordered_map + std::mutex measured in the same run.
 #
+# When Go is available (golang-go is installed like the other packages; if that fails the Go
+# part is skipped with one line), it also builds bench/go offline (GOPROXY=off, caches under
+# build/bench) and runs it after the C++ benchmarks in quick and full mode: Go's sync.Map and
+# map + sync.RWMutex on the same keys and streams, written to <timestamp>.go.json and merged
+# into the same tables. Set SYNCMAP_BENCH_GO=0 to skip it.
+#
 # Environment: SYNCMAP_BENCH_JOBS (build parallelism, default 2), CXX is ignored (the preset
 # picks g++).
 set -euo pipefail
@@ -52,6 +58,19 @@ source scripts/install-deps.sh
 need_packages g++ cmake make libbenchmark-dev libabsl-dev libtbb-dev libcuckoo-dev python3 \
   pkg-config
 
+go_wanted=0
+if [[ $mode != memory && ${SYNCMAP_BENCH_GO:-1} != 0 ]]; then
+  go_wanted=1
+  if ! command -v go >/dev/null 2>&1; then
+    # A subshell: need_packages exits when it cannot install, and Go is optional.
+    (need_packages golang-go) >/dev/null 2>&1 || true
+    if ! command -v go >/dev/null 2>&1; then
+      echo "bench.sh: skipping the Go benchmarks (golang-go not installed and not installable)" >&2
+      go_wanted=0
+    fi
+  fi
+fi
+
 # --- configure and build ---------------------------------------------------------------------
 build_dir=build/bench
 jobs="${SYNCMAP_BENCH_JOBS:-2}"
@@ -69,6 +88,18 @@ cmake --build "$build_dir" --target syncmap_bench -j "$jobs"
 
 bench_exe="$build_dir/syncmap_bench"
 [[ -x "$bench_exe" ]] || { echo "bench.sh: $bench_exe was not built" >&2; exit 1; }
+
+go_exe="$root/$build_dir/syncmap_bench_go"
+if ((go_wanted)); then
+  say "building bench/go (offline)"
+  mkdir -p "$build_dir/go-cache" "$build_dir/go-path"
+  if ! (cd bench/go && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local \
+    GOCACHE="$root/$build_dir/go-cache" GOPATH="$root/$build_dir/go-path" \
+    go build -o "$go_exe" .); then
+    echo "bench.sh: skipping the Go benchmarks (bench/go did not build)" >&2
+    go_wanted=0
+  fi
+fi
 
 # --- run ---------------------------------------------------------------------------------------
 results_dir="$build_dir/results"
@@ -88,6 +119,19 @@ say "running syncmap_bench --mode=$mode (results: $json)"
   --benchmark_context="git=$git_rev,load_before_run=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')" \
   "${extra[@]}"
 
+merge=()
+if ((go_wanted)); then
+  go_json="$results_dir/$stamp.go.json"
+  go_args=(-out="$go_json")
+  if [[ $mode == full ]]; then go_args+=("-threads=1,2,4,8" -min_time=0.2); fi
+  say "running bench/go (results: $go_json)"
+  if "$go_exe" "${go_args[@]}"; then
+    merge=(--merge "$go_json")
+  else
+    echo "bench.sh: the Go benchmarks failed; the report leaves them out" >&2
+  fi
+fi
+
 # --- report ----------------------------------------------------------------------------------
-python3 scripts/bench_report.py "$json" | tee "$report"
+python3 scripts/bench_report.py "$json" "${merge[@]}" | tee "$report"
 say "JSON: $json   table: $report"

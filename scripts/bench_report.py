@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render syncmap_bench's JSON output as markdown.
 
-    python3 scripts/bench_report.py build/bench/results/<timestamp>.json
+    python3 scripts/bench_report.py build/bench/results/<timestamp>.json [--merge <go>.json]
 
 Prints, for each key type and key count, a table with one row per workload and thread count
 and one column per map: throughput in Mops/s (operations per second of wall time, summed over
@@ -11,6 +11,11 @@ run. Then bytes per entry, headline ratios for syncmap::sharded_map, and sanity 
 When the run has repetitions, a cell shows the best repetition: on a shared machine other
 processes only ever slow a benchmark down, so the fastest repetition is the least disturbed
 one. A cell whose repetitions differ by more than NOISY_SPREAD is marked with '~'.
+
+--merge adds the maps of another Google-Benchmark-shaped JSON file as more columns: bench.sh
+passes the Go program's results (bench/go: Go's sync.Map and map + sync.RWMutex on the same
+keys and operation streams). Those ran in another process, minutes apart, so their ratios to
+the reference carry that run's background load as well.
 
 Only the Python standard library is used. Benchmark names are parsed as
 <workload>/<key type>/<key count>/<map id>[/...] (see bench/syncmap_bench.cpp); the map and
@@ -30,6 +35,7 @@ KEY_TYPE_NAMES = {"u64": "uint64 keys", "str": "string keys (8-15 chars)"}
 EXPECTED_HIT_RATIO = {
     "load_hits": (0.999, 1.0),
     "load_misses": (0.0, 0.001),
+    "hot_key_reads": (0.999, 1.0),
     "load90_store10": (0.999, 1.0),
     "load50_store25_erase25": (0.40, 0.60),
 }
@@ -132,6 +138,13 @@ def header(context, path):
         peers.append("TBB allocator: %s" % context["peer.tbb_allocator"])
     if peers:
         lines.append("- Peers: " + ", ".join(peers))
+    if context.get("syncmap.go.version"):
+        lines.append(
+            "- Go: %s, GOMAXPROCS %s (goroutines = threads), min time %ss x %s repetitions; "
+            "run in its own process after the C++ benchmarks, on the same keys and streams"
+            % (context["syncmap.go.version"], context.get("syncmap.go.gomaxprocs", "?"),
+               context.get("syncmap.go.min_time", "?"),
+               context.get("syncmap.go.repetitions", "?")))
     if context.get("syncmap.maps_skipped"):
         lines.append("- Skipped (not found at configure time): " + context["syncmap.maps_skipped"])
     load = context.get("load_avg")
@@ -251,7 +264,41 @@ def headline(context, runs):
             "| ratio | values | ratio |", "|---|---:|---:|"] + lines
 
 
-def checks(runs):
+def rcu_headline(runs):
+    """rcu_map against the read-only floor, sharded_map and Go's sync.Map, at 2^20 uint64 keys."""
+    keys = 1 << 20
+    lines = []
+
+    def rate(workload, map_id, threads):
+        return best(runs, workload, "u64", keys, map_id, threads)
+
+    def add(label, a, b):
+        if a and b:
+            lines.append("| %s | %.3g / %.3g Mops/s | %s |" % (label, a * 1e-6, b * 1e-6,
+                                                               fmt_ratio(a / b)))
+
+    for other in ("absl_flat_no_lock", "sharded_map", "go_sync_map"):
+        add("load_hits, 2 threads: rcu_map / %s" % other, rate("load_hits", "rcu_map", 2),
+            rate("load_hits", other, 2))
+    for subject in ("rcu_map", "sharded_map"):
+        add("hot_key_reads, %s: 2 threads / 1 thread" % subject,
+            rate("hot_key_reads", subject, 2), rate("hot_key_reads", subject, 1))
+    add("load90_store10, 2 threads: rcu_map / go_sync_map", rate("load90_store10", "rcu_map", 2),
+        rate("load90_store10", "go_sync_map", 2))
+    for threads in (1, 2):
+        add("load_hits, %d thread%s: go_sync_map / unordered_map_mutex"
+            % (threads, "" if threads == 1 else "s"),
+            rate("load_hits", "go_sync_map", threads),
+            rate("load_hits", "unordered_map_mutex", threads))
+    if not lines:
+        return []
+    return ["", "## rcu_map headline ratios (2^20 uint64 keys, this run)", "",
+            "Hot-key scaling is 2 threads / 1 thread on 2 cores: 2.0x is perfect, below 1.0x "
+            "means readers contend on a shared cache line. Go ran in a separate process.", "",
+            "| ratio | values | ratio |", "|---|---:|---:|"] + lines
+
+
+def checks(runs, merged_maps=()):
     problems = []
     for (workload, key_type, keys, map_id, threads), run in sorted(runs.items()):
         name = "%s/%s/%s/%s threads:%d" % (workload, key_type, keys, map_id, threads)
@@ -271,8 +318,11 @@ def checks(runs):
     if total:
         lines.append("- %d of %d throughput cells are noisy (`~`)." % (noisy, total))
     # A single-threaded benchmark that had a core to itself keeps it busy all the time.
+    # (C++ runs only: the Go program's CPU time is the whole process's, garbage collector
+    # included.)
     shares = sorted(r.cpu_shares[r.rates.index(r.best)] for k, r in runs.items()
-                    if k[4] == 1 and k[0] != "memory" and r.rates and r.cpu_shares)
+                    if k[4] == 1 and k[0] != "memory" and k[3] not in merged_maps and r.rates
+                    and r.cpu_shares)
     if shares:
         median = shares[len(shares) // 2]
         verdict = ("other processes took a large part of the CPU: expect noisy ratios"
@@ -286,22 +336,43 @@ def checks(runs):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("json", help="syncmap_bench --benchmark_out file")
+    parser.add_argument("--merge", action="append", default=[], metavar="JSON",
+                        help="more results to add as columns (the Go program's); repeatable")
     args = parser.parse_args(argv)
     with open(args.json) as f:
         data = json.load(f)
     context = data.get("context", {})
     runs = load_runs(data)
+    merged_maps = []
+    for path in args.merge:
+        try:
+            with open(path) as f:
+                extra = json.load(f)
+        except (OSError, ValueError) as e:
+            print("bench_report.py: ignoring --merge %s: %s" % (path, e), file=sys.stderr)
+            continue
+        extra_context = extra.get("context", {})
+        extra_runs = load_runs(extra)
+        extra_maps = context_list(extra_context, "syncmap.maps",
+                                  sorted({k[3] for k in extra_runs}))
+        merged_maps += [m for m in extra_maps if m not in merged_maps]
+        for key, value in extra_context.items():
+            if key.startswith("syncmap.map.") or key.startswith("syncmap.go."):
+                context.setdefault(key, value)
+        runs.update(extra_runs)
     if not runs:
         print("bench_report.py: no benchmark results in %s" % args.json, file=sys.stderr)
         return 1
     maps = context_list(context, "syncmap.maps", sorted({k[3] for k in runs}))
+    maps += [m for m in merged_maps if m not in maps]
     workloads = context_list(context, "syncmap.workloads",
                              sorted({k[0] for k in runs if k[0] != "memory"}))
     lines = header(context, args.json)
     lines += throughput_tables(context, runs, maps, workloads)
     lines += memory_table(context, runs, maps)
     lines += headline(context, runs)
-    lines += checks(runs)
+    lines += rcu_headline(runs)
+    lines += checks(runs, merged_maps)
     print("\n".join(lines))
     return 0
 

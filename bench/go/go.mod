@@ -1,0 +1,3 @@
+module syncmap/bench/go
+
+go 1.19
