@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "detail/allocator_rules.hpp"
 #include "detail/config.hpp"
 #include "detail/hash.hpp"
 #include "detail/sharded_core.hpp"
@@ -113,18 +114,34 @@ class sharded_map {
     core_.swap(other.core_);
   }
 
+  /// Copies a consistent snapshot of `other`; strong guarantee. The allocator follows
+  /// propagate_on_container_copy_assignment.
   sharded_map& operator=(const sharded_map& other) {
     if (this != &other) {
-      sharded_map copy(other);
-      core_.swap(copy.core_);
+      sharded_map copy(other, detail::allocator_after_copy_assignment(core_.allocator(),
+                                                                      other.core_.allocator()));
+      core_.swap_all(copy.core_);
     }
     return *this;
   }
 
+  /// Takes other's storage when the allocator propagates or compares equal; otherwise moves
+  /// the elements one by one into storage from this map's allocator. `other` is left empty.
   sharded_map& operator=(sharded_map&& other) {
     if (this != &other) {
-      sharded_map taken(std::move(other));
-      core_.swap(taken.core_);
+      if (detail::move_assignment_takes_storage(core_.allocator(), other.core_.allocator())) {
+        sharded_map taken(std::move(other));
+        if constexpr (std::allocator_traits<
+                          Allocator>::propagate_on_container_move_assignment::value) {
+          core_.swap_all(taken.core_);
+        } else {
+          core_.swap_storage(taken.core_);  // equal allocators: keep ours
+        }
+      } else {
+        core_type moved(typename core_type::move_elements_t{}, other.core_, core_.allocator());
+        core_.swap_all(moved);
+        other.clear();
+      }
     }
     return *this;
   }

@@ -348,12 +348,30 @@ class flat_table {
   // Strong guarantee: on a throw this table is left empty with no storage.
   template <class HashOf>
   void copy_from(const flat_table& other, HashOf&& hash_of, Allocator& alloc) {
+    fill_from(
+        other, [](const Slot& slot) -> const Slot& { return slot; }, hash_of, alloc);
+  }
+
+  // Moves every element of `other` into this empty table; `other` keeps its (moved-from)
+  // elements until its owner destroys them. Used when storage cannot change hands (move
+  // assignment between unequal allocators). On a throw this table is left empty with no
+  // storage, and the elements of `other` already moved from stay moved-from.
+  template <class HashOf>
+  void move_from(flat_table& other, HashOf&& hash_of, Allocator& alloc) {
+    fill_from(
+        other, [](Slot& slot) -> Slot&& { return std::move(slot); }, hash_of, alloc);
+  }
+
+ private:
+  // copy_from and move_from: constructs transfer(slot) for each slot of `other`.
+  template <class Transfer, class HashOf>
+  void fill_from(const flat_table& other, Transfer&& transfer, HashOf&& hash_of, Allocator& alloc) {
     if (other.size_ == 0) return;
     rehash_to(groups_for(other.size_), hash_of, alloc);
     try {
-      other.for_each([&](const Slot& slot) {
+      other.for_each([&](Slot& slot) {
         const std::uint64_t hash = hash_of(slot);
-        construct_at(first_free(hash), hash, alloc, slot);
+        construct_at(first_free(hash), hash, alloc, transfer(slot));
       });
     } catch (...) {
       destroy(alloc);
@@ -361,7 +379,6 @@ class flat_table {
     }
   }
 
- private:
   std::size_t first_free(std::uint64_t hash) const noexcept {
     std::size_t group = (hash >> 7) & group_mask_;
     for (std::size_t step = 1;; ++step) {

@@ -140,22 +140,43 @@ class sharded_core {
     }
   }
 
+  // Moves other's elements one by one into storage from `alloc` (move assignment between
+  // allocators that neither propagate nor compare equal). Not concurrent with anything.
+  struct move_elements_t {};
+  sharded_core(move_elements_t, sharded_core& other, const Allocator& alloc)
+      : hash_(other.hash_), eq_(other.eq_), alloc_(alloc) {
+    allocate_shards(other.shard_count_);
+    try {
+      for (std::size_t i = 0; i < shard_count_; ++i) {
+        shards_[i].table.move_from(other.shards_[i].table, rehash_fn(), alloc_);
+        shards_[i].publish_size();
+      }
+    } catch (...) {
+      free_shards();
+      throw;
+    }
+  }
+
   sharded_core(const sharded_core&) = delete;
   sharded_core& operator=(const sharded_core&) = delete;
 
   ~sharded_core() { free_shards(); }
 
-  // Not thread-safe (API.md: swap is not concurrent with other operations).
+  // Member swap (API.md: not concurrent with other operations). As for the standard
+  // containers, allocators are exchanged only if they propagate on swap; otherwise they must
+  // compare equal.
   void swap(sharded_core& other) noexcept {
-    using std::swap;
-    swap(shards_, other.shards_);
-    swap(shard_count_, other.shard_count_);
-    swap(shard_mask_, other.shard_mask_);
-    swap(hash_, other.hash_);
-    swap(eq_, other.eq_);
+    swap_storage(other);
     if constexpr (std::allocator_traits<Allocator>::propagate_on_container_swap::value) {
-      swap(alloc_, other.alloc_);
+      std::swap(alloc_, other.alloc_);
     }
+  }
+
+  // Exchanges everything, allocators included: for assignment, which first builds a core
+  // with the allocator the destination must end with (allocator_rules.hpp).
+  void swap_all(sharded_core& other) noexcept {
+    swap_storage(other);
+    std::swap(alloc_, other.alloc_);
   }
 
   // ---- lookups (shared lock) ----
@@ -445,6 +466,17 @@ class sharded_core {
   template <class K>
   std::size_t shard_index(const K& key) const {
     return shard_index_of(hash_key(hash_, key));
+  }
+
+  // Exchanges everything but the allocators (move assignment between equal allocators that
+  // do not propagate).
+  void swap_storage(sharded_core& other) noexcept {
+    using std::swap;
+    swap(shards_, other.shards_);
+    swap(shard_count_, other.shard_count_);
+    swap(shard_mask_, other.shard_mask_);
+    swap(hash_, other.hash_);
+    swap(eq_, other.eq_);
   }
 
  private:
