@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "detail/allocator_rules.hpp"
 #include "detail/config.hpp"
 #include "detail/hash.hpp"
 #include "detail/rcu_core.hpp"
@@ -104,23 +105,48 @@ class rcu_map {
     core_.insert_unshared(entries.begin(), entries.end());
   }
 
+  /// Copies the contents of one read table of `other` into storage from `alloc`.
+  rcu_map(const rcu_map& other, const Allocator& alloc)
+      : core_(other.core_.hash_function(), other.core_.key_eq(), alloc) {
+    const auto entries = other.snapshot();
+    core_.insert_unshared(entries.begin(), entries.end());
+  }
+
   /// Takes other's contents; `other` is left empty and usable.
   rcu_map(rcu_map&& other)
       : core_(other.core_.hash_function(), other.core_.key_eq(), other.core_.allocator()) {
-    core_.swap(other.core_);
+    core_.swap_storage(other.core_);
   }
 
+  /// Copies one read table of `other`; strong guarantee. The allocator follows
+  /// propagate_on_container_copy_assignment.
   rcu_map& operator=(const rcu_map& other) {
     if (this != &other) {
-      rcu_map copy(other);
-      core_.swap(copy.core_);
+      rcu_map copy(other, detail::allocator_after_copy_assignment(core_.allocator(),
+                                                                  other.core_.allocator()));
+      core_.swap_all(copy.core_);
     }
     return *this;
   }
+
+  /// Takes other's storage when the allocator propagates or compares equal; otherwise copies
+  /// the entries into storage from this map's allocator (value boxes are immutable, so they
+  /// cannot be moved from). `other` is left empty.
   rcu_map& operator=(rcu_map&& other) {
     if (this != &other) {
-      rcu_map taken(std::move(other));
-      core_.swap(taken.core_);
+      if (detail::move_assignment_takes_storage(core_.allocator(), other.core_.allocator())) {
+        rcu_map taken(std::move(other));
+        if constexpr (std::allocator_traits<
+                          Allocator>::propagate_on_container_move_assignment::value) {
+          core_.swap_all(taken.core_);
+        } else {
+          core_.swap_storage(taken.core_);  // equal allocators: keep ours
+        }
+      } else {
+        rcu_map copy(other, core_.allocator());
+        core_.swap_all(copy.core_);
+        other.clear();
+      }
     }
     return *this;
   }
@@ -160,11 +186,9 @@ class rcu_map {
 
   /// Inserts or overwrites; returns true if the key was absent (Go: Store). One CAS for keys
   /// in the read table; the mutex otherwise.
-  bool store(const key_type& key, T value) {
-    return core_.store(key, std::move(value), false).second;
-  }
+  bool store(const key_type& key, T value) { return core_.store(key, std::move(value), nullptr); }
   bool store(key_type&& key, T value) {
-    return core_.store(std::move(key), std::move(value), false).second;
+    return core_.store(std::move(key), std::move(value), nullptr);
   }
 
   /// The existing value and true, or `value` stored and false (Go: LoadOrStore).
@@ -198,10 +222,14 @@ class rcu_map {
 
   /// Stores `value`, returning the previous value if there was one (Go: Swap).
   std::optional<T> exchange(const key_type& key, T value) {
-    return core_.store(key, std::move(value), true).first;
+    std::optional<T> previous;  // the one returned object: never moved after the store
+    core_.store(key, std::move(value), &previous);
+    return previous;
   }
   std::optional<T> exchange(key_type&& key, T value) {
-    return core_.store(std::move(key), std::move(value), true).first;
+    std::optional<T> previous;
+    core_.store(std::move(key), std::move(value), &previous);
+    return previous;
   }
 
   /// Atomically: if present, publishes f applied to a copy of the value; else constructs
@@ -330,29 +358,46 @@ class rcu_map {
  private:
   using owned_box = typename core_type::owned_box;
 
+  // The result of load_or_store and load_or_store_with is one named object, built before
+  // anything is published and returned on every path (so it is never copied or moved after
+  // the insert takes effect): a throwing copy or move of T then leaves the map unchanged.
   template <class KeyArg>
   std::pair<T, bool> load_or_store_impl(KeyArg&& key, T&& value) {
+    std::pair<T, bool> result(std::move(value), false);
     owned_box fresh{core_};
     auto [existing, inserted] = core_.insert_if_absent(
-        std::forward<KeyArg>(key), fresh, [&] { return core_.make_box(value); },
+        std::forward<KeyArg>(key), fresh, [&] { return core_.make_box(result.first); },
         [](const box* b) { return b->value; });
-    if (inserted) return {std::move(value), false};
-    return {std::move(*existing), true};
+    if (!inserted) {
+      result.first = std::move(*existing);  // no effect happened: a throw here is harmless
+      result.second = true;
+    }
+    return result;
   }
 
   template <class KeyArg, class F>
   std::pair<T, bool> load_or_store_with_impl(KeyArg&& key, F& make) {
-    std::optional<T> made;
     owned_box fresh{core_};
-    auto [existing, inserted] = core_.insert_if_absent(
-        std::forward<KeyArg>(key), fresh,
-        [&] {
-          made.emplace(make());
-          return core_.make_box(*made);
-        },
-        [](const box* b) { return b->value; });
-    if (inserted) return {std::move(*made), false};
-    return {std::move(*existing), true};
+    const auto copy_value = [](const box* b) { return b->value; };
+    // First look without building anything (make() runs only for an absent key)...
+    std::optional<T> existing =
+        core_
+            .insert_if_absent(
+                key, fresh, [] { return static_cast<box*>(nullptr); }, copy_value)
+            .first;
+    std::pair<T, bool> result = existing ? std::pair<T, bool>(std::move(*existing), true)
+                                         : std::pair<T, bool>(make(), false);
+    if (!result.second) {
+      // ...then publish the made value unless a racing writer got there first.
+      fresh.ptr = core_.make_box(result.first);
+      auto [raced, inserted] = core_.insert_if_absent(
+          std::forward<KeyArg>(key), fresh, [] { return static_cast<box*>(nullptr); }, copy_value);
+      if (!inserted) {
+        result.first = std::move(*raced);
+        result.second = true;
+      }
+    }
+    return result;
   }
 
   template <class KeyArg, class... Args>

@@ -702,6 +702,10 @@ class alignas(cache_line_size) retire_list {
   // the call. pre: !domain().in_section() (terminates). Safe concurrently with retire() and
   // collect(); nodes retired during the call may be left for later.
   void drain(void* owner) noexcept;
+  // Frees every retired node now, without a grace period. pre: no thread can still reach any
+  // of them and nothing uses this list concurrently — the owner's destructor, swap and
+  // assignment, which API.md makes non-concurrent with every other operation on the map.
+  void free_all_unshared(void* owner) noexcept;
   // Retired and not yet freed (relaxed; exact at quiescence).
   std::size_t pending() const noexcept {
     // relaxed: a count for limits and statistics; it publishes nothing.
@@ -827,6 +831,16 @@ inline void retire_list::collect(void* owner) noexcept {
   retired_node* safe = take_safe_locked();
   unlock_collector();
   free_chain(safe, owner);
+}
+
+inline void retire_list::free_all_unshared(void* owner) noexcept {
+  // Not concurrent with anything, so the flag is free; taking it keeps held_'s rule uniform.
+  const bool locked = try_lock_collector();
+  assert(locked && "retire_list::free_all_unshared() while a collection runs");
+  (void)locked;
+  retired_node* all = take_all_locked();
+  unlock_collector();
+  free_chain(all, owner);
 }
 
 inline void retire_list::drain(void* owner) noexcept {

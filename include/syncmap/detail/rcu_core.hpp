@@ -43,10 +43,18 @@
 //                takes it out of p retires it; a box never published is freed directly.
 //   entry        holds table_refs = the number of tables that contain it (current read table,
 //                dirty table, retired read tables not yet reclaimed or still pinned by a
-//                for_each). The thread that drops table_refs to zero retires the entry, and the
-//                entry's reclaim frees its last box. [E1] table_refs is incremented only by a
-//                holder of mu_ that also holds a reference (copying read into dirty), so it
-//                never rises from zero.
+//                for_each), plus one "hold" per operation that found it in the dirty table and
+//                goes on using it after releasing mu_. [E1] table_refs is incremented only by a
+//                holder of mu_ that also holds a reference (copying read into dirty, taking a
+//                hold), so it never rises from zero.
+//                [E2] The thread that drops table_refs to zero frees the entry (and its last
+//                box) at once, without a grace period: a reader reaches an entry only through
+//                a read table (whose release comes a grace period after it was unpublished,
+//                so every section that probed it has closed), through the dirty table under
+//                mu_ (it then takes a hold before unlocking), or through a pinned table (the
+//                pin holds a reference). Freeing directly keeps entries out of the retire
+//                list, so releasing a table of n expunged entries cannot push the garbage
+//                count past its bound (I4 in epoch.hpp).
 //   read table   holders = 1 while published or retired-but-not-reclaimed, plus one per
 //                running for_each that pinned it. Whoever drops holders to zero destroys it,
 //                releasing its entries' table_refs.
@@ -97,13 +105,16 @@ class rcu_core {
     const T value;  // immutable once published: readers copy it with no lock
   };
 
-  struct entry : retired_node {
+  // Not a retired_node: an entry is freed directly by whoever drops its last table
+  // reference [E2], never through the retire list.
+  struct entry {
     template <class KeyArg>
     entry(KeyArg&& k, box* initial) : key(std::forward<KeyArg>(k)), p(initial) {}
     const Key key;
     // nullptr (deleted), expunged(), or the current value box. See the Go mapping above.
     std::atomic<box*> p;
-    // The number of tables holding this entry. See "Lifetimes" and [E1].
+    // The tables holding this entry, plus one per operation that found it in the dirty table
+    // and keeps using it after releasing mu_ (a "hold"). See "Lifetimes", [E1] and [E2].
     std::atomic<std::size_t> table_refs{1};
   };
 
@@ -149,19 +160,19 @@ class rcu_core {
 
   // ---- single-key writes ----
 
-  // Stores `value`, returning the previous value (if `want_previous`) and whether the key was
-  // absent. store() and exchange() share it.
+  // Stores `value`; returns whether the key was absent. If `previous` is given, it receives a
+  // copy of the value replaced (or stays empty), made *before* the new box is published, so
+  // a throwing copy leaves the map unchanged. store() and exchange() share it.
   template <class KeyArg>
-  std::pair<std::optional<T>, bool> store(KeyArg&& key, T&& value, bool want_previous) {
+  bool store(KeyArg&& key, T&& value, std::optional<T>* previous) {
     const std::uint64_t hash = hash_key(hash_, key);
     box* fresh = make_box(std::move(value));
     retire_at_exit deferred{*this, {}};
-    std::pair<std::optional<T>, bool> result;
     try {
       read_guard section(*domain_);
       entry* e = find(read_table_of(load_read()), hash, key);
       box* old = expunged();
-      if (e != nullptr) old = try_swap(e, fresh);  // fast path: no lock
+      if (e != nullptr) old = swap_in(e, fresh, previous);  // fast path: no lock
       if (old == expunged()) {
         std::lock_guard<std::mutex> lock(mu_);
         const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
@@ -171,29 +182,25 @@ class rcu_core {
             e->table_refs.fetch_add(1, std::memory_order_relaxed);  // [E1]: read holds one
             e->p.store(nullptr, std::memory_order_relaxed);         // unexpunge: mu_ held, no data
           }
-          old = e->p.exchange(fresh, std::memory_order_acq_rel);  // [P2] publish; acquire old
+          old = swap_in(e, fresh, previous);  // never expunged now: mu_ is held [D2]
         } else if ((e = find(&dirty_, hash, key)) != nullptr) {
-          old = e->p.exchange(fresh, std::memory_order_acq_rel);  // [P2]
+          old = swap_in(e, fresh, previous);  // in dirty_, so not expunged [D2]
         } else {
           add_new_entry_locked(std::forward<KeyArg>(key), hash, fresh);
           old = nullptr;
         }
       }
-      fresh = nullptr;  // published
-      result.second = (old == nullptr);
+      fresh = nullptr;  // published; nothing below throws
       if (old != nullptr) {
-        deferred.trash.add(old);
-        // Inside the section: old is retired, not freed, until it closes. (If this copy throws,
-        // the store has still happened.)
-        if (want_previous) result.first.emplace(old->value);
-      } else {
-        count_.fetch_add(1, std::memory_order_relaxed);  // statistic only
+        deferred.trash.add(old);  // retired after the section closes
+        return false;
       }
+      count_.fetch_add(1, std::memory_order_relaxed);  // statistic only
+      return true;
     } catch (...) {
       free_box(fresh);
       throw;
     }
-    return result;
   }
 
   // A value box this thread built and has not published; freed on scope exit unless taken.
@@ -205,7 +212,9 @@ class rcu_core {
 
   // Go LoadOrStore / try_emplace / load_or_store_with / the insert half of upsert: if the key
   // holds a value, returns on_existing(box) (called inside the read section); otherwise
-  // publishes fresh.ptr, first building it with make_box_once() if the caller has none yet.
+  // publishes fresh.ptr, first building it with make_box_once() if the caller has none yet
+  // (a make_box_once() that returns nullptr means "only look": the key is absent and nothing
+  // was inserted, result {nullopt, false}).
   // fresh.ptr is reset when published; an unpublished box stays with the caller, so a retry
   // never builds a second one. Returns {on_existing's result or nullopt, inserted}.
   template <class KeyArg, class MakeBox, class OnExisting>
@@ -227,6 +236,7 @@ class rcu_core {
           if (b == nullptr) {
             if (fresh == nullptr) {
               fresh = make_box_once();
+              if (fresh == nullptr) return {std::nullopt, false};  // "only look"
               continue;  // the state may have changed while we built it
             }
             if (e->p.compare_exchange_strong(b, fresh, std::memory_order_acq_rel,
@@ -253,6 +263,7 @@ class rcu_core {
           if (fresh == nullptr) {
             lock.unlock();
             fresh = make_box_once();
+            if (fresh == nullptr) return {std::nullopt, false};
             continue;
           }
           if (b == expunged()) {  // only possible for a read-table entry [D2]
@@ -276,6 +287,7 @@ class rcu_core {
         if (fresh == nullptr) {
           lock.unlock();
           fresh = make_box_once();
+          if (fresh == nullptr) return {std::nullopt, false};
           continue;
         }
         add_new_entry_locked(std::forward<KeyArg>(key), hash, fresh);
@@ -307,17 +319,26 @@ class rcu_core {
         const rmw action = decide(b->value, replacement);
         if (action == rmw::keep) break;
         box* desired = (action == rmw::erase) ? nullptr : replacement;
+        if (taken != nullptr) {
+          // Copied before the CAS, so a throwing copy changes nothing.
+          try {
+            taken->emplace(b->value);
+          } catch (...) {
+            free_box(replacement);
+            throw;
+          }
+        }
         if (e->p.compare_exchange_strong(b, desired, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {  // [P2]
-          deferred.trash.add(b);
+          deferred.trash.add(b);  // retired after the section closes
           changed = true;
           if (action == rmw::erase) count_.fetch_sub(1, std::memory_order_relaxed);  // stat
-          if (taken != nullptr) taken->emplace(b->value);  // b stays alive: retired later
           break;
         }
         free_box(replacement);  // never published
       }
     }
+    if (!changed && taken != nullptr) taken->reset();
     return changed;
   }
 
@@ -453,7 +474,7 @@ class rcu_core {
       }
       if (dirty_valid_) {
         dirty_.for_each([&](entry* const& e) { expunge(e); });
-        drop_dirty_locked(trash);
+        drop_dirty_locked();
       }
       misses_ = 0;
       count_.fetch_sub(removed, std::memory_order_relaxed);  // statistic only
@@ -492,9 +513,27 @@ class rcu_core {
     }
   }
 
+  // Member swap (API.md: not concurrent with other operations): allocators are exchanged only
+  // if they propagate on swap, as for the standard containers.
   void swap(rcu_core& other) noexcept {
-    // Not concurrent with anything (API.md). Retired garbage stays with the map that retired
-    // it: its reclaim uses that map's allocator, which the allocator rules keep equal.
+    swap_storage(other);
+    if constexpr (std::allocator_traits<Allocator>::propagate_on_container_swap::value) {
+      std::swap(alloc_, other.alloc_);
+    }
+  }
+
+  // Everything, allocators included: for assignment (allocator_rules.hpp).
+  void swap_all(rcu_core& other) noexcept {
+    swap_storage(other);
+    std::swap(alloc_, other.alloc_);
+  }
+
+  // Everything but the allocators and the domains. Neither map is in use (API.md), so their
+  // retired garbage is unreachable: it is freed first, with the allocator that made it, and
+  // nothing retired crosses over. Relaxed throughout: nothing runs concurrently.
+  void swap_storage(rcu_core& other) noexcept {
+    free_retired_unshared();
+    other.free_retired_unshared();
     const std::uintptr_t read = read_.load(std::memory_order_relaxed);
     read_.store(other.read_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     other.read_.store(read, std::memory_order_relaxed);
@@ -506,9 +545,6 @@ class rcu_core {
     other.count_.store(count, std::memory_order_relaxed);
     std::swap(hash_, other.hash_);
     std::swap(eq_, other.eq_);
-    if constexpr (std::allocator_traits<Allocator>::propagate_on_container_swap::value) {
-      std::swap(alloc_, other.alloc_);
-    }
   }
 
   const Hash& hash_function() const noexcept { return hash_; }
@@ -545,29 +581,42 @@ class rcu_core {
     return reinterpret_cast<box*>(const_cast<unsigned char*>(rcu_expunged_marker));
   }
 
-  // Objects taken out of the map by one operation, retired after its section closes and mu_
-  // is released. Chained through retired_node::next, which is free until retire().
+  // What one operation leaves to do after its section closes and mu_ is released: objects
+  // it took out of the map (chained through retired_node::next, which is free until
+  // retire()), the entry it holds [E1], and whether to try a collection.
   struct garbage {
     retired_node* head = nullptr;
+    entry* held = nullptr;
+    // Set by lookups that took the slow path while garbage was pending: reads alone then
+    // still free it (golang/go#40999), without adding work to the read-table fast path.
+    bool collect = false;
     void add(retired_node* node) noexcept {
       node->next = head;
       head = node;
     }
   };
 
-  // Retires what an operation collected when it goes out of scope; declare it before the
-  // operation's read_guard so that the section closes first.
+  // Finishes an operation when it goes out of scope; declare it before the operation's
+  // read_guard so that the section closes first.
   struct retire_at_exit {
     const rcu_core& core;
     garbage trash;
     ~retire_at_exit() {
-      if (trash.head != nullptr) core.retire_all(trash);
+      if (SYNCMAP_UNLIKELY(trash.head != nullptr || trash.held != nullptr || trash.collect)) {
+        core.finish_operation(trash);
+      }
     }
   };
 
-  // Out of line: keeps the retire push (an atomic RMW) out of the inlined read path, which
-  // the disassembly test (tests/rcu_map/read_path_asm) checks for RMWs and fences.
-  SYNCMAP_NOINLINE void retire_all(garbage& trash) const noexcept {
+  // Out of line: keeps the retire push and the hold release (atomic RMWs) out of the inlined
+  // read path, which tests/read_path checks for RMWs and fences.
+  SYNCMAP_NOINLINE void finish_operation(garbage& trash) const noexcept {
+    if (trash.held != nullptr) release_entry(std::exchange(trash.held, nullptr));
+    retire_all(trash);
+    if (std::exchange(trash.collect, false)) retired_.collect(const_cast<rcu_core*>(this));
+  }
+
+  void retire_all(garbage& trash) const noexcept {
     while (trash.head != nullptr) {
       retired_node* node = trash.head;
       trash.head = node->next;
@@ -625,23 +674,40 @@ class rcu_core {
   template <class K>
   SYNCMAP_NOINLINE entry* find_in_dirty_counting_miss(std::uint64_t hash, const K& key,
                                                       garbage& trash) const {
+    // Reads alone must free garbage too (golang/go#40999); this is their only slow path.
+    trash.collect = retired_.pending() != 0;
     std::lock_guard<std::mutex> lock(mu_);
     const std::uintptr_t current = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
     if (entry* e = find(read_table_of(current), hash, key)) return e;
     if (!(current & amended_bit)) return nullptr;
     entry* e = find(&dirty_, hash, key);
-    miss_locked(trash);
+    if (e != nullptr) {
+      // [E1]: dirty_ holds a reference and mu_ is held. relaxed: mu_ orders it against the
+      // table changes that could drop the others; release_entry's acq_rel ends it.
+      e->table_refs.fetch_add(1, std::memory_order_relaxed);
+      trash.held = e;  // released by finish_operation, after the section closes
+    }
+    miss_locked(trash);  // may promote dirty_: the promoted table keeps dirty_'s reference
     return e;
   }
 
-  // Fast-path swap on a read-table entry: returns the previous pointer (nullptr or a box), or
-  // expunged() if the entry is expunged and the caller must take the slow path.
-  static box* try_swap(entry* e, box* fresh) noexcept {
-    box* b = e->p.load(std::memory_order_relaxed);  // relaxed: the CAS below re-reads it
+  // Replaces e's value box with `fresh`: returns the previous pointer (nullptr or a box), or
+  // expunged() if the entry is expunged and the caller must take the slow path. Copies the
+  // value it is about to replace into *previous (if given) before each attempt, so a
+  // throwing copy publishes nothing. Call inside a read section.
+  static box* swap_in(entry* e, box* fresh, std::optional<T>* previous) {
+    box* b = e->p.load(std::memory_order_acquire);  // [P1]: we may copy b->value
     for (;;) {
       if (b == expunged()) return b;
+      if (previous != nullptr) {
+        if (b != nullptr) {
+          previous->emplace(b->value);
+        } else {
+          previous->reset();
+        }
+      }
       if (e->p.compare_exchange_weak(b, fresh, std::memory_order_acq_rel,
-                                     std::memory_order_relaxed)) {  // [P2] publish; acquire old
+                                     std::memory_order_acquire)) {  // [P2] publish; [P1] retry
         return b;
       }
     }
@@ -677,25 +743,31 @@ class rcu_core {
     read_table* read = read_table_of(read_.load(std::memory_order_relaxed));  // mu_ held [D4]
     const table_type* source = table_of(read);
     table_type built;
+    // Phase 1 may throw (hash, allocation) and changes nothing shared: it copies every entry
+    // that is not already expunged. Expunging happens only in phase 2, which cannot throw,
+    // so a failed rebuild never leaves an entry expunged without a valid dirty_ ([D2]).
     try {
       if (source != nullptr) {
         built.reserve(source->size(), rehash_fn(), alloc_);
         source->for_each([&](entry* const& e) {
-          if (try_expunge_locked(e)) return;  // [D2]: not copied
+          // relaxed: expunged is written and cleared only under mu_, which we hold.
+          if (e->p.load(std::memory_order_relaxed) == expunged()) return;
           const std::uint64_t hash = hash_key(hash_, e->key);
           const auto position = built.find_or_prepare_insert(
               hash, [](entry* const&) { return false; }, rehash_fn(), alloc_);
           built.construct_at(position.index, hash, alloc_, e);
-          e->table_refs.fetch_add(1, std::memory_order_relaxed);  // [E1]: read holds one
         });
       }
     } catch (...) {
-      built.for_each([](entry* const& e) {
-        e->table_refs.fetch_sub(1, std::memory_order_relaxed);  // undo; read still holds one
-      });
       built.destroy(alloc_);
       throw;
     }
+    // Phase 2: deleted entries become expunged and leave the copy (Go's tryExpungeLocked); an
+    // entry revived by a racing fast-path store meanwhile stays.
+    built.erase_if([](entry* const& e) { return try_expunge_locked(e); }, alloc_);
+    built.for_each([](entry* const& e) {
+      e->table_refs.fetch_add(1, std::memory_order_relaxed);  // [E1]: read holds one
+    });
     dirty_ = std::move(built);
     dirty_valid_ = true;
   }
@@ -731,16 +803,17 @@ class rcu_core {
     }
   }
 
-  void drop_dirty_locked(garbage& trash) const noexcept {
-    dirty_.for_each([&](entry* const& e) { release_entry(e, trash); });
+  void drop_dirty_locked() const noexcept {
+    dirty_.for_each([&](entry* const& e) { release_entry(e); });
     dirty_.destroy(alloc_);
     dirty_valid_ = false;
   }
 
-  // Drops one table's reference on an entry; the last reference retires it.
-  static void release_entry(entry* e, garbage& trash) noexcept {
-    // acq_rel: the last dropper must see every use made through other tables' references.
-    if (e->table_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) trash.add(e);
+  // Drops one reference (a table's or a hold) on an entry; the last one frees it [E2].
+  void release_entry(entry* e) const noexcept {
+    // acq_rel: the last dropper must see every use made through the other references
+    // (release of theirs, acquire of ours) before it frees.
+    if (e->table_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) free_entry(e);
   }
 
   // Promotes if amended (so that the read table holds every key), then takes a hold on it.
@@ -763,17 +836,11 @@ class rcu_core {
   void release_read_table(read_table* t) const noexcept {
     // acq_rel: the last releaser must see all accesses made through the other holds.
     if (t->holders.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    garbage trash;
-    t->table.for_each([&](entry* const& e) { release_entry(e, trash); });
+    t->table.for_each([&](entry* const& e) { release_entry(e); });  // [E2]
     t->table.destroy(alloc_);
     table_allocator a(alloc_);
     table_traits::destroy(a, t);
     table_traits::deallocate(a, t, 1);
-    // Entries freed by this release are retired, never freed here: a thread may still be in a
-    // section that found one through a table released earlier. A read section keeps these
-    // retires from blocking when called from within the reclaimer.
-    read_guard section(*domain_);
-    retire_all(trash);
   }
 
   read_table* new_read_table() const {
@@ -794,7 +861,6 @@ class rcu_core {
       entry_traits::deallocate(a, e, 1);
       throw;
     }
-    e->reclaim = &reclaim_entry;
     return e;
   }
 
@@ -810,12 +876,11 @@ class rcu_core {
   static void reclaim_box(retired_node* node, void* owner) noexcept {
     static_cast<rcu_core*>(owner)->free_box(static_cast<box*>(node));
   }
-  static void reclaim_entry(retired_node* node, void* owner) noexcept {
-    auto* self = static_cast<rcu_core*>(owner);
-    auto* e = static_cast<entry*>(node);
-    box* b = e->p.load(std::memory_order_acquire);  // unreachable now; acquire its last box
-    if (b != expunged()) self->free_box(b);
-    entry_allocator a(self->alloc_);
+  void free_entry(entry* e) const noexcept {
+    // relaxed: the acq_rel that dropped the last reference already ordered every write to p.
+    box* b = e->p.load(std::memory_order_relaxed);
+    if (b != expunged()) free_box(b);  // its last box: only a map being destroyed has one [E2]
+    entry_allocator a(alloc_);
     entry_traits::destroy(a, e);
     entry_traits::deallocate(a, e, 1);
   }
@@ -831,18 +896,20 @@ class rcu_core {
 
   // Destructor: nothing runs concurrently. Release both tables, then wait for every reader
   // of anything this map retired and free it all.
+  // Every operation on this map has returned (API.md: destruction is not concurrent), so no
+  // reader can still hold anything this map published or retired: free it all now, without
+  // waiting for a grace period that a stalled reader of *another* map could hold back.
   void destroy_all() noexcept {
-    garbage trash;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (read_table* t = read_table_of(read_.load(std::memory_order_relaxed))) trash.add(t);
-      read_.store(0, std::memory_order_relaxed);  // not shared any more
-      if (dirty_valid_) drop_dirty_locked(trash);
+    free_retired_unshared();
+    if (dirty_valid_) drop_dirty_locked();
+    if (read_table* t = read_table_of(read_.load(std::memory_order_relaxed))) {
+      release_read_table(t);  // relaxed: not shared any more
     }
-    retire_all(trash);
-    while (retired_.pending() != 0)
-      retired_.drain(this);
+    read_.store(0, std::memory_order_relaxed);
   }
+
+  // pre: no operation on this map is running (destruction, swap, assignment).
+  void free_retired_unshared() noexcept { retired_.free_all_unshared(this); }
 
   Hash hash_;
   KeyEqual eq_;
