@@ -1,7 +1,8 @@
 # Fails if the disassembly of a read-path probe contains an instruction that writes shared
 # memory atomically or fences: a lock prefix, an xchg with a memory operand (implicitly
 # locked), mfence, or a seq_cst store compiled as xchg. Run as
-#   cmake -DOBJDUMP=... -DOBJECT=probe.o -DFUNCTIONS=f1;f2 -P check_read_path.cmake
+#   cmake -DOBJDUMP=... -DOBJECT=probe.o -DFUNCTIONS=f1,f2 -P check_read_path.cmake
+# (comma-separated: a semicolon would not survive add_test's argument quoting).
 foreach(var OBJDUMP OBJECT FUNCTIONS)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_read_path.cmake: ${var} not set")
@@ -15,6 +16,7 @@ execute_process(
 if(NOT result EQUAL 0)
   message(FATAL_ERROR "objdump failed on ${OBJECT}")
 endif()
+string(REPLACE "," ";" FUNCTIONS "${FUNCTIONS}")
 string(REPLACE "\n" ";" lines "${listing}")
 
 set(failed FALSE)
