@@ -64,6 +64,20 @@
 // retired only after the section closes and mu_ is released, so a thread never waits for a
 // grace period while holding mu_ or while inside its own section.
 //
+// Memory-order labels (each appears again at its sites)
+//   [R1] read_ is stored with release (promotion, a new amended bit, clear) under mu_ and
+//        loaded with acquire by every lock-free reader: a reader that sees a read table sees
+//        the table's contents, which were written before publication and never after [D4].
+//   [P1] entry::p is loaded with acquire by every reader that dereferences the box it gets:
+//        the box's value was constructed before it was published by [P2].
+//   [P2] every write that publishes a box into entry::p (CAS, exchange) is acq_rel: release
+//        publishes the box's value to [P1]; acquire makes the box it replaces, which the
+//        writer retires and may copy (exchange, load_and_delete), fully visible to it.
+//   Entry reference counts (table_refs) and read-table holders are incremented relaxed by
+//   someone who already holds a reference, and decremented acq_rel so that the last dropper
+//   sees every use made through the others before it frees ([E1], [E2]).
+//   Reclamation (read sections, retire, grace periods) has its own labels in epoch.hpp.
+//
 // Invariants (mu_ held)
 //   [D1] dirty_valid_ => every non-expunged entry of the read table is in dirty_.
 //   [D2] an entry is expunged only while dirty_valid_ and only if it is not in dirty_.

@@ -234,7 +234,10 @@ class sharded_core {
     check_not_reentrant(this, kind, "load_or_store");
     return with_slot(
         key, [&](shard&, slot_type& slot) { return std::pair<T, bool>(slot.second, true); },
-        [&](shard& s, std::size_t index, std::uint64_t hash) {
+        // The declared return type lets clang elide the copy of `result` (NRVO), which it
+        // does not do for a deduced one: a throwing copy after the insert would break the
+        // strong guarantee.
+        [&](shard& s, std::size_t index, std::uint64_t hash) -> std::pair<T, bool> {
           std::pair<T, bool> result(value, false);  // copy first: a throw changes nothing
           emplace_at(s, index, hash, std::forward<KeyArg>(key), std::move(value));
           return result;
@@ -246,7 +249,7 @@ class sharded_core {
     callback_scope scope(this, kind, "load_or_store_with");
     return with_slot(
         key, [&](shard&, slot_type& slot) { return std::pair<T, bool>(slot.second, true); },
-        [&](shard& s, std::size_t index, std::uint64_t hash) {
+        [&](shard& s, std::size_t index, std::uint64_t hash) -> std::pair<T, bool> {  // NRVO
           T value = make();
           std::pair<T, bool> result(value, false);
           emplace_at(s, index, hash, std::forward<KeyArg>(key), std::move(value));
@@ -270,7 +273,7 @@ class sharded_core {
     check_not_reentrant(this, kind, "exchange");
     return with_slot(
         key,
-        [&](shard&, slot_type& slot) {
+        [&](shard&, slot_type& slot) -> std::optional<T> {  // declared: NRVO (see above)
           std::optional<T> previous(std::move_if_noexcept(slot.second));
           slot.second = std::move(value);
           return previous;
