@@ -263,9 +263,12 @@ class epoch_domain {
   // that a load inside the section can reach (that was not yet retired when the section
   // began) is freed before the matching outermost leave(). May allocate a thread record on
   // a thread's first use of this domain (terminates if that allocation fails).
-  void enter() noexcept;
+  // Returns the thread's record, which stays the same until the matching leave().
+  epoch_record* enter() noexcept;
   // Closes the innermost section. pre: this thread is in a section of this domain.
   void leave() noexcept;
+  // The same, given the record enter() returned: skips finding it again.
+  void leave(epoch_record* record) noexcept;
   bool in_section() const noexcept;
   // The global epoch (acquire).
   std::uint64_t epoch() const noexcept;
@@ -327,13 +330,14 @@ inline epoch_domain& default_epoch_domain() noexcept {
 // RAII read section.
 class read_guard {
  public:
-  explicit read_guard(epoch_domain& domain) noexcept : domain_(domain) { domain_.enter(); }
-  ~read_guard() { domain_.leave(); }
+  explicit read_guard(epoch_domain& domain) noexcept : domain_(domain), record_(domain.enter()) {}
+  ~read_guard() { domain_.leave(record_); }
   read_guard(const read_guard&) = delete;
   read_guard& operator=(const read_guard&) = delete;
 
  private:
   epoch_domain& domain_;
+  epoch_record* const record_;
 };
 
 // Returns every record a thread holds when the thread exits. One per thread (thread_local);
@@ -417,7 +421,7 @@ inline void epoch_record_owner::release_or_lend(const epoch_record_slot& slot) n
 
 // ---- epoch_domain: read sections ----------------------------------------------------------
 
-SYNCMAP_ALWAYS_INLINE void epoch_domain::enter() noexcept {
+SYNCMAP_ALWAYS_INLINE epoch_record* epoch_domain::enter() noexcept {
   epoch_thread_state& state = epoch_tls;
   epoch_record* record =
       SYNCMAP_LIKELY(state.cache.domain == this) ? state.cache.record : record_for_enter_slow();
@@ -434,12 +438,19 @@ SYNCMAP_ALWAYS_INLINE void epoch_domain::enter() noexcept {
     // this thread got its record through acquire_record(), which read it with acquire.
     light_fence(static_cast<fence_mode>(mode_state_.load(std::memory_order_relaxed)));
   }
+  // A thread keeps its record for the whole section: when its owner is destroyed meanwhile,
+  // the record becomes a borrowed one (release_or_lend), the same record.
+  return record;
 }
 
 SYNCMAP_ALWAYS_INLINE void epoch_domain::leave() noexcept {
   epoch_thread_state& state = epoch_tls;
   epoch_record* record =
       SYNCMAP_LIKELY(state.cache.domain == this) ? state.cache.record : record_for_leave_slow();
+  leave(record);
+}
+
+SYNCMAP_ALWAYS_INLINE void epoch_domain::leave(epoch_record* record) noexcept {
   assert(record != nullptr && record->nest > 0 && "leave() without a matching enter()");
   if (--record->nest == 0) {
     // [C] release: every load of the section happens-before a scan that reads this 0 with

@@ -663,14 +663,35 @@ class rcu_core {
 
   // Go's Load shape: the read table without a lock, then (if amended) the dirty table under
   // mu_ with miss accounting. Calls on_box(box or nullptr) inside the read section.
+  // The fast path (a read-table hit, or a miss while not amended) is inline and has nothing
+  // to finish afterwards; everything else re-runs as a whole in the out-of-line slow path,
+  // which looks at the read table again under mu_.
   template <class K, class OnBox>
   SYNCMAP_ALWAYS_INLINE decltype(auto) with_entry_for_read(const K& key, OnBox&& on_box) const {
     const std::uint64_t hash = hash_key(hash_, key);
+    {
+      read_guard section(*domain_);
+      const std::uintptr_t read = load_read();
+      // on_box runs (and copies the value) before `section` closes.
+      if (entry* e = find(read_table_of(read), hash, key)) return on_box(value_box_of(e));
+      if (!(read & amended_bit)) return on_box(nullptr);
+    }
+    return with_entry_for_read_slow(hash, key, on_box);
+  }
+
+  template <class K, class OnBox>
+  SYNCMAP_NOINLINE decltype(auto) with_entry_for_read_slow(std::uint64_t hash, const K& key,
+                                                           OnBox& on_box) const {
     retire_at_exit deferred{*this, {}};
     read_guard section(*domain_);
     entry* e = find_entry_counting_miss(hash, key, deferred.trash);
-    box* b = (e == nullptr) ? nullptr : e->p.load(std::memory_order_acquire);  // [P1]
-    return on_box(b == expunged() ? nullptr : b);
+    return on_box(e == nullptr ? nullptr : value_box_of(e));
+  }
+
+  // The box a reader may copy from, or nullptr for deleted and expunged entries.
+  static box* value_box_of(const entry* e) noexcept {
+    box* b = e->p.load(std::memory_order_acquire);  // [P1]
+    return b == expunged() ? nullptr : b;
   }
 
   // The entry for key: from the read table, else (if amended) from dirty_ under mu_, counting
