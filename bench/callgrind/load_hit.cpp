@@ -1,8 +1,10 @@
 // Instructions per load hit, single thread, for valgrind --tool=callgrind (which counts
 // instructions, so the result repeats exactly whatever else the machine is doing).
-//   load_hit <map> <lookups>   map: rcu | sharded | absl (unsynchronized flat_hash_map)
+//   load_hit <map> <lookups>   map: rcu | sharded | absl (unsynchronized flat_hash_map) |
+//                              none (draws and sums the probe keys, looks nothing up)
 // scripts/callgrind_load_hit.sh runs it with N lookups and with 0 and divides the difference
-// by N, so building and filling the map cancel out.
+// by N, so building and filling the map cancel out, then subtracts the same for `none`, so
+// drawing the probes and the loop cancel out too: what remains is the lookup itself.
 #include <syncmap/rcu_map.hpp>
 #include <syncmap/sharded_map.hpp>
 
@@ -48,6 +50,9 @@ int main(int argc, char** argv) {
       m.store(k, k);
     for (auto p : probes)
       sum += *m.load(p);
+  } else if (std::strcmp(map, "none") == 0) {
+    for (auto p : probes)
+      sum += p;
   } else {
     absl::flat_hash_map<std::uint64_t, std::uint64_t> m;
     for (auto k : keys)
