@@ -35,6 +35,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -190,9 +191,19 @@ class absl_flat_no_lock {
 // syncmap's maps.
 
 #if SYNCMAP_BENCH_HAVE_SHARDED_MAP
+// SYNCMAP_BENCH_SHARDS=<n> replaces the default shard count: the shard-count sweep in
+// bench/README.md that chose the default runs the same workloads with several values.
+inline std::size_t bench_shard_count() {
+  const char* text = std::getenv("SYNCMAP_BENCH_SHARDS");
+  if (text == nullptr || *text == '\0') return syncmap::detail::default_shard_count();
+  return static_cast<std::size_t>(std::strtoull(text, nullptr, 10));
+}
+
 template <class Key, class SharedMutex>
 class sharded_map_adapter {
  public:
+  sharded_map_adapter() : map_(bench_shard_count()) {}
+
   bool load(const Key& k) const {
     const std::optional<value_type> v = map_.load(k);
     if (!v) return false;

@@ -44,14 +44,17 @@ SYNCMAP_NAMESPACE_BEGIN
 /// the value that is then published with a CAS; on a lost race f runs again, so f must have no
 /// side effects. load_or_store_with's make() runs at most once per call, with no lock held.
 ///
-/// Memory: replaced value boxes, replaced read tables and entries that no table holds any
-/// more are retired to an epoch-based reclaimer (detail/epoch.hpp) and freed once no thread
-/// can still be reading them. Garbage is bounded: a map never holds more retired-but-unfreed
-/// objects than detail::retire_list::hard_limit plus one per thread retiring at that moment;
-/// at the limit a writer waits for readers to leave their sections (a thread stuck inside a
-/// visit callback therefore stalls writers at the limit, never correctness). Deleted keys keep
-/// their entry (not their value) until the next dirty-table rebuild and promotion, as in Go.
-/// The destructor waits until every reader of this map's garbage has left, then frees it all.
+/// Memory: replaced value boxes and replaced read tables are retired to an epoch-based
+/// reclaimer (detail/epoch.hpp) and freed once no thread can still be reading them; entries
+/// (key + value pointer) are freed as soon as no table and no running operation holds them.
+/// Garbage is bounded: a map never holds more retired-but-unfreed objects than
+/// detail::retire_list::hard_limit (4096) plus one per thread retiring at that moment; at the
+/// limit a writer waits for readers to leave their sections (a thread stuck inside a visit
+/// callback therefore stalls writers at the limit, never correctness). Lookups that take the
+/// slow path also collect, so garbage is freed even when only reads follow a delete. Deleted
+/// keys keep their entry (not their value) until the next dirty-table rebuild and promotion,
+/// as in Go. Destruction, swap and assignment free everything at once: they are not
+/// concurrent with the map's own operations, so nothing the map retired can still be read.
 template <class Key, class T, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>,
           class Allocator = std::allocator<std::pair<const Key, T>>>
 class rcu_map {
