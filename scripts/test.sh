@@ -4,6 +4,8 @@
 #   bash scripts/test.sh              legs dev, asan, tsan, clang20, release (in that order)
 #   bash scripts/test.sh --quick      the dev leg only
 #   bash scripts/test.sh tsan asan    the named legs (any preset in CMakePresets.json)
+#   bash scripts/test.sh fuzz         libFuzzer (tests/fuzz): builds only the fuzz targets,
+#                                     fuzzes each for SYNCMAP_FUZZ_SECONDS; not a default leg
 #
 # Each leg is one preset, run exactly as a developer would reproduce it:
 #   cmake --preset X && cmake --build --preset X -j$(nproc) && ctest --preset X -j2
@@ -13,7 +15,8 @@
 # one failure). Exits non-zero if anything failed.
 #
 # Environment: SYNCMAP_STRESS_SCALE multiplies stress-test iterations (default 1) and reaches
-# the tests through ctest; SYNCMAP_BUILD_JOBS overrides the build parallelism ($(nproc)).
+# the tests through ctest; SYNCMAP_BUILD_JOBS overrides the build parallelism ($(nproc));
+# SYNCMAP_FUZZ_SECONDS sets the fuzz leg's time per target (default 60, two targets at once).
 # Logs: build/<leg>/configure.log, build.log, ctest.log.
 set -uo pipefail
 
@@ -25,7 +28,7 @@ for argument in "$@"; do
   case "$argument" in
     --quick) legs=(dev) ;;
     -h | --help)
-      sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)
