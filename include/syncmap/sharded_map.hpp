@@ -71,7 +71,7 @@ class sharded_map {
 
   // ---- construction ----
 
-  /// An empty map with the default shard count (16 per hardware thread, 16..4096). Allocates
+  /// An empty map with the default shard count (32 per hardware thread, 32..4096). Allocates
   /// the shard headers only; no slot storage until the first insert.
   sharded_map() : sharded_map(detail::default_shard_count()) {}
 
