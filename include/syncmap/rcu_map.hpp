@@ -1,5 +1,7 @@
 // syncmap: concurrent hash maps for C++17.
 // SPDX-License-Identifier: MIT
+/// \file
+/// syncmap::rcu_map: the read-optimized concurrent map in the shape of Go's sync.Map.
 #ifndef SYNCMAP_RCU_MAP_HPP
 #define SYNCMAP_RCU_MAP_HPP
 
@@ -32,29 +34,51 @@ SYNCMAP_NAMESPACE_BEGIN
 /// table: O(n)) and for update-heavy values (every store allocates a new value box). For mixed
 /// read/write workloads choose sharded_map.
 ///
-/// Concurrency contract (API.md): every member may be called concurrently with every other
-/// except construction, destruction, assignment and swap(). Every single-key operation is
-/// linearizable. Values are returned by copy. clear() removes keys one at a time (each removal
-/// linearizable); for_each and snapshot are weakly consistent.
+/// Concurrency contract (README.md, "API"): every member may be called concurrently with
+/// every other except construction, destruction, assignment and swap(). Every single-key
+/// operation is linearizable. Values are returned by copy. clear() removes keys one at a time
+/// (each removal linearizable); for_each, snapshot and erase_if(pred) are weakly consistent.
 ///
-/// Callbacks: for_each runs f with no lock and no read section held, so f may call this map
-/// (load, store, erase, for_each, ...) and may block. visit runs f inside a read section (no
-/// lock): f may call the map but should not block for long, since a blocked read section holds
-/// back memory reclamation for every map (see "Memory"). update and upsert run f on a copy of
-/// the value that is then published with a CAS; on a lost race f runs again, so f must have no
-/// side effects. load_or_store_with's make() runs at most once per call, with no lock held.
+/// Synchronization: a value is published into its entry with a release CAS and read with an
+/// acquire load, the read table is published with a release store and read with an acquire
+/// load, and everything else goes through the one mutex; so an operation that observes a
+/// value synchronizes with the operation that stored it, as with a map behind one mutex.
+/// size(), empty() and pending_reclamation() read counters and synchronize with nothing.
+///
+/// Complexity: a lookup of a key in the read table is O(1) expected with no lock; one that
+/// falls through to the dirty table takes the mutex and counts a miss (as many misses as the
+/// dirty table has keys promote it to be the read table, in O(1)). A write to a key in the
+/// read table is one CAS, retried while it loses races, plus one allocation for the new value
+/// box. A new key takes the mutex, and the first one after a promotion copies the read table
+/// into a new dirty table: O(n). Whole-map operations are O(capacity of the read table).
+///
+/// Callbacks: no callback (f, pred, make) runs under the mutex; the hash, the key equality,
+/// Key's copy or move and the allocator may. for_each runs f with no lock and no read section
+/// held, so f may call this map (load, store, erase, for_each, ...) and may block. visit runs f
+/// inside a read section (no lock): f may call the map but should not block for long, since a
+/// blocked read section holds back memory reclamation for every map (see "Memory"). update
+/// and upsert run f, and erase_if its predicate, inside a read section on the current value;
+/// update and upsert then publish the result with a CAS, and on a lost race the callback runs
+/// again, so it must have no side effects. load_or_store_with's make() runs at most once per
+/// call, with no lock held.
+///
+/// Exceptions: if the hash, the key equality, a constructor, the allocator or a callback of a
+/// single-key operation throws, the operation has no effect and the map stays fully usable
+/// (strong guarantee: stored values are immutable, and a new value box is published only once
+/// complete). erase_if(pred) and for_each stop at the throw with what they had done kept.
 ///
 /// Memory: replaced value boxes and replaced read tables are retired to an epoch-based
 /// reclaimer (detail/epoch.hpp) and freed once no thread can still be reading them; entries
 /// (key + value pointer) are freed as soon as no table and no running operation holds them.
 /// Garbage is bounded: a map never holds more retired-but-unfreed objects than
 /// detail::retire_list::hard_limit (4096) plus one per thread retiring at that moment; at the
-/// limit a writer waits for readers to leave their sections (a thread stuck inside a visit
-/// callback therefore stalls writers at the limit, never correctness). Lookups that take the
-/// slow path also collect, so garbage is freed even when only reads follow a delete. Deleted
-/// keys keep their entry (not their value) until the next dirty-table rebuild and promotion,
-/// as in Go. Destruction, swap and assignment free everything at once: they are not
-/// concurrent with the map's own operations, so nothing the map retired can still be read.
+/// limit any operation that retires an object (a store, an erase, clear, ...) waits for
+/// readers to leave their sections (a thread stuck inside a visit callback therefore stalls
+/// writers at the limit, never correctness). Lookups that take the slow path also collect,
+/// so garbage is freed even when only reads follow a delete. Deleted keys keep their entry
+/// (not their value) until the next dirty-table rebuild and promotion, as in Go. Destruction,
+/// swap and assignment free everything at once: they are not concurrent with the map's own
+/// operations, so nothing the map retired can still be read.
 template <class Key, class T, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>,
           class Allocator = std::allocator<std::pair<const Key, T>>>
 class rcu_map {
@@ -71,35 +95,41 @@ class rcu_map {
   static_assert(std::is_copy_constructible_v<T>, "syncmap::rcu_map returns values by copy");
 
  public:
-  using key_type = Key;
-  using mapped_type = T;
-  using value_type = std::pair<const Key, T>;
-  using size_type = std::size_t;
-  using hasher = Hash;
-  using key_equal = KeyEqual;
-  using allocator_type = Allocator;
+  using key_type = Key;                        ///< The key type, Key.
+  using mapped_type = T;                       ///< The value type, T (copy constructible).
+  using value_type = std::pair<const Key, T>;  ///< What initializer lists hold.
+  using size_type = std::size_t;               ///< Counts and sizes.
+  using hasher = Hash;                         ///< The hash function type, Hash.
+  using key_equal = KeyEqual;                  ///< The key equality type, KeyEqual.
+  using allocator_type = Allocator;            ///< Rebound for tables, entries and values.
 
   // ---- construction ----
 
   /// An empty map; allocates nothing until the first insert.
   rcu_map() : rcu_map(Hash()) {}
+  /// An empty map with the given hash, key equality and allocator; allocates nothing.
   explicit rcu_map(const Hash& hash, const KeyEqual& eq = KeyEqual(),
                    const Allocator& alloc = Allocator())
       : core_(hash, eq, alloc) {}
+  /// An empty map allocating through `alloc`; allocates nothing yet.
   explicit rcu_map(const Allocator& alloc) : core_(Hash(), KeyEqual(), alloc) {}
 
-  /// Inserts each pair; for duplicate keys the first one wins.
+  /// Inserts each pair of [first, last) straight into one read table; for duplicate keys the
+  /// first one wins. O(n) expected.
   template <class InputIt, class = std::enable_if_t<!std::is_integral_v<InputIt>>>
   rcu_map(InputIt first, InputIt last, const Hash& hash = Hash(), const KeyEqual& eq = KeyEqual(),
           const Allocator& alloc = Allocator())
       : core_(hash, eq, alloc) {
     core_.insert_unshared(first, last);
   }
+  /// Inserts each pair of `init`; for duplicate keys the first one wins.
   rcu_map(std::initializer_list<value_type> init, const Hash& hash = Hash(),
           const KeyEqual& eq = KeyEqual(), const Allocator& alloc = Allocator())
       : rcu_map(init.begin(), init.end(), hash, eq, alloc) {}
 
-  /// Copies the contents of one read table of `other` (after promoting it).
+  /// Copies the contents of one read table of `other` (after promoting it), through
+  /// other.snapshot(): `other` may be in concurrent use, and the copy is then weakly
+  /// consistent as snapshot() is, not a point-in-time copy. O(n).
   rcu_map(const rcu_map& other)
       : core_(other.core_.hash_function(), other.core_.key_eq(),
               std::allocator_traits<Allocator>::select_on_container_copy_construction(
@@ -115,14 +145,15 @@ class rcu_map {
     core_.insert_unshared(entries.begin(), entries.end());
   }
 
-  /// Takes other's contents; `other` is left empty and usable.
+  /// Takes other's contents; `other` is left empty and usable. Frees what `other` had retired
+  /// at once. Allocates nothing.
   rcu_map(rcu_map&& other)
       : core_(other.core_.hash_function(), other.core_.key_eq(), other.core_.allocator()) {
     core_.swap_storage(other.core_);
   }
 
-  /// Copies one read table of `other`; strong guarantee. The allocator follows
-  /// propagate_on_container_copy_assignment.
+  /// Copies one read table of `other`, as the copy constructor does; strong guarantee. The
+  /// allocator follows propagate_on_container_copy_assignment.
   rcu_map& operator=(const rcu_map& other) {
     if (this != &other) {
       rcu_map copy(other, detail::allocator_after_copy_assignment(core_.allocator(),
@@ -134,7 +165,8 @@ class rcu_map {
 
   /// Takes other's storage when the allocator propagates or compares equal; otherwise copies
   /// the entries into storage from this map's allocator (value boxes are immutable, so they
-  /// cannot be moved from). `other` is left empty.
+  /// cannot be moved from). `other` is left empty. Strong guarantee: on a throw (only on the
+  /// copying path) neither map changed.
   rcu_map& operator=(rcu_map&& other) {
     if (this != &other) {
       if (detail::move_assignment_takes_storage(core_.allocator(), other.core_.allocator())) {
@@ -153,33 +185,48 @@ class rcu_map {
     }
     return *this;
   }
+  /// Frees everything, including what the map retired, at once: no operation on the map (not
+  /// even another thread's visit or for_each callback) may still be running.
   ~rcu_map() = default;
 
+  /// Exchanges contents and functors in O(1), plus freeing what both maps had retired; the
+  /// allocators only if they propagate on swap (otherwise they must compare equal). Not
+  /// concurrent with other operations on either map.
   void swap(rcu_map& other) noexcept { core_.swap(other.core_); }
+  /// Same as a.swap(b).
   friend void swap(rcu_map& a, rcu_map& b) noexcept { a.swap(b); }
 
   // ---- lookup: no lock for keys in the read table ----
 
-  /// A copy of the value, if present (Go: Load). Wait-free for keys in the read table; a key
-  /// only in the dirty table takes the mutex and counts a miss.
+  /// A copy of the value, if present (Go: Load). For a key in the read table, and for any
+  /// key while the dirty table holds no new key: no lock, no atomic read-modify-write, no
+  /// store but to the thread's own epoch record (wait-free once the thread is registered with
+  /// the epoch domain, which its first rcu_map operation does). Any other key, in the dirty
+  /// table or absent, takes the mutex and counts a miss. O(1) expected. Strong guarantee.
   std::optional<T> load(const key_type& key) const { return core_.load(key); }
+  /// load() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, enable_if_transparent_t<K> = 0>
   std::optional<T> load(const K& key) const {
     return core_.load(key);
   }
 
+  /// Whether `key` is present; the same path and cost as load(), without the copy.
   bool contains(const key_type& key) const { return core_.contains(key); }
+  /// contains() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, enable_if_transparent_t<K> = 0>
   bool contains(const K& key) const {
     return core_.contains(key);
   }
 
-  /// f(const T&) on the current value inside a read section (no lock). The value is an
-  /// immutable snapshot: it cannot change or vanish while f runs.
+  /// f(const T&) on the current value inside a read section (no lock); returns whether the
+  /// key was found. The value is an immutable snapshot: it cannot change or vanish while f
+  /// runs (a concurrent store publishes a new value instead). f may call this map but should
+  /// not block (see "Memory"). The same path and cost as load(), without the copy.
   template <class F>
   bool visit(const key_type& key, F f) const {
     return core_.visit(key, f);
   }
+  /// visit() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, class F, enable_if_transparent_t<K> = 0>
   bool visit(const K& key, F f) const {
     return core_.visit(key, f);
@@ -187,48 +234,64 @@ class rcu_map {
 
   // ---- insertion ----
 
-  /// Inserts or overwrites; returns true if the key was absent (Go: Store). One CAS for keys
-  /// in the read table; the mutex otherwise.
+  /// Inserts or overwrites; returns true if the key was absent (Go: Store). Builds the new
+  /// value box first (one allocation), then publishes it with one CAS, no lock, for a key in
+  /// the read table (storing to a deleted key may need the mutex); with the mutex otherwise
+  /// (a new key after a promotion also copies the read table: O(n)). The replaced value is
+  /// retired. Strong guarantee.
   bool store(const key_type& key, T value) { return core_.store(key, std::move(value), nullptr); }
+  /// store() taking the key by rvalue; it is moved from only if it is inserted.
   bool store(key_type&& key, T value) {
     return core_.store(std::move(key), std::move(value), nullptr);
   }
 
-  /// The existing value and true, or `value` stored and false (Go: LoadOrStore).
+  /// The existing value and true, or `value` stored and false (Go: LoadOrStore). An existing
+  /// value of a key in the read table is copied with no lock and no write; storing costs as
+  /// store(). Strong guarantee.
   std::pair<T, bool> load_or_store(const key_type& key, T value) {
     return load_or_store_impl(key, std::move(value));
   }
+  /// load_or_store() taking the key by rvalue; it is moved from only if it is inserted.
   std::pair<T, bool> load_or_store(key_type&& key, T value) {
     return load_or_store_impl(std::move(key), std::move(value));
   }
 
   /// Like load_or_store, but make() builds the value only once the key was seen absent, at
-  /// most once per call, with no lock held.
+  /// most once per call, with no lock and no read section held. If another thread inserts
+  /// the key meanwhile, its value is returned with true and make()'s value is discarded. If
+  /// make throws, nothing changed.
   template <class F>
   std::pair<T, bool> load_or_store_with(const key_type& key, F make) {
     return load_or_store_with_impl(key, make);
   }
+  /// load_or_store_with() taking the key by rvalue; it is moved from only if it is inserted.
   template <class F>
   std::pair<T, bool> load_or_store_with(key_type&& key, F make) {
     return load_or_store_with_impl(std::move(key), make);
   }
 
-  /// Constructs T(args...) only once the key was seen absent; returns true if inserted.
+  /// Constructs T(args...) only once the key was seen absent, at most once per call; returns
+  /// true if inserted. If a racing insert wins, the value built is destroyed and false is
+  /// returned, so `args` may have been moved from even then. Costs as store().
   template <class... Args>
   bool try_emplace(const key_type& key, Args&&... args) {
     return try_emplace_impl(key, std::forward<Args>(args)...);
   }
+  /// try_emplace() taking the key by rvalue; it is moved from only if it is inserted.
   template <class... Args>
   bool try_emplace(key_type&& key, Args&&... args) {
     return try_emplace_impl(std::move(key), std::forward<Args>(args)...);
   }
 
-  /// Stores `value`, returning the previous value if there was one (Go: Swap).
+  /// Stores `value`, returning the previous value if there was one (Go: Swap). The previous
+  /// value is copied before the new one is published (again after each lost race), so a
+  /// throwing copy changes nothing. Costs as store().
   std::optional<T> exchange(const key_type& key, T value) {
     std::optional<T> previous;  // the one returned object: never moved after the store
     core_.store(key, std::move(value), &previous);
     return previous;
   }
+  /// exchange() taking the key by rvalue; it is moved from only if it is inserted.
   std::optional<T> exchange(key_type&& key, T value) {
     std::optional<T> previous;
     core_.store(std::move(key), std::move(value), &previous);
@@ -236,11 +299,14 @@ class rcu_map {
   }
 
   /// Atomically: if present, publishes f applied to a copy of the value; else constructs
-  /// T(args...). Returns true if inserted. f may run more than once (copy-on-write + CAS).
+  /// T(args...). Returns true if inserted. f may run more than once (copy-on-write + CAS, as
+  /// update()), so it must have no side effects; T(args...) is built at most once, and
+  /// discarded if the key appears meanwhile. Costs as update() or store().
   template <class F, class... Args>
   bool upsert(const key_type& key, F f, Args&&... args) {
     return upsert_impl(key, f, std::forward<Args>(args)...);
   }
+  /// upsert() taking the key by rvalue; it is moved from only if it is inserted.
   template <class F, class... Args>
   bool upsert(key_type&& key, F f, Args&&... args) {
     return upsert_impl(std::move(key), f, std::forward<Args>(args)...);
@@ -248,23 +314,29 @@ class rcu_map {
 
   // ---- read-modify-write and erasure: one CAS on the entry ----
 
-  /// f(T&) on a copy, published with a CAS; f may run more than once. Returns found.
+  /// f(T&) on a copy of the value, published with a CAS; returns whether the key was
+  /// present. On a lost race f runs again on a copy of the newer value, so f must have no side
+  /// effects. f runs inside a read section, no lock. One allocation per attempt; a key only in
+  /// the dirty table is found under the mutex.
   template <class F>
   bool update(const key_type& key, F f) {
     return core_.update(key, f);
   }
+  /// update() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, class F, enable_if_transparent_t<K> = 0>
   bool update(const K& key, F f) {
     return core_.update(key, f);
   }
 
-  /// Replaces the value with `desired` if it equals `expected` (Go: CompareAndSwap). A
-  /// missing key never matches (golang/go#51972).
+  /// Replaces the value with `desired` if it equals `expected` (Go: CompareAndSwap); returns
+  /// whether it did. A missing key never matches (golang/go#51972). One CAS, retried with a
+  /// fresh comparison while it loses races; T's operator== runs inside a read section.
   bool compare_and_swap(const key_type& key, const T& expected, T desired) {
     static_assert(detail::is_equality_comparable<T>::value,
                   "syncmap: compare_and_swap needs a value type with operator==");
     return core_.compare_and_swap(key, expected, desired);
   }
+  /// compare_and_swap() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, enable_if_transparent_t<K> = 0>
   bool compare_and_swap(const K& key, const T& expected, T desired) {
     static_assert(detail::is_equality_comparable<T>::value,
@@ -272,12 +344,14 @@ class rcu_map {
     return core_.compare_and_swap(key, expected, desired);
   }
 
-  /// Removes the entry if its value equals `expected` (Go: CompareAndDelete).
+  /// Removes the entry if its value equals `expected` (Go: CompareAndDelete); returns whether
+  /// it did. One CAS, as compare_and_swap().
   bool compare_and_delete(const key_type& key, const T& expected) {
     static_assert(detail::is_equality_comparable<T>::value,
                   "syncmap: compare_and_delete needs a value type with operator==");
     return core_.compare_and_delete(key, expected);
   }
+  /// compare_and_delete() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, enable_if_transparent_t<K> = 0>
   bool compare_and_delete(const K& key, const T& expected) {
     static_assert(detail::is_equality_comparable<T>::value,
@@ -285,25 +359,32 @@ class rcu_map {
     return core_.compare_and_delete(key, expected);
   }
 
-  /// Removes the entry and returns its value (Go: LoadAndDelete).
+  /// Removes the entry and returns its value (Go: LoadAndDelete). One CAS, no lock for a key
+  /// in the read table; the value is copied first, so a throwing copy changes nothing.
   std::optional<T> load_and_delete(const key_type& key) { return core_.load_and_delete(key); }
+  /// load_and_delete() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, enable_if_transparent_t<K> = 0>
   std::optional<T> load_and_delete(const K& key) {
     return core_.load_and_delete(key);
   }
 
-  /// Removes the entry; returns 1 if it was there, else 0 (Go: Delete).
+  /// Removes the entry; returns 1 if it was there, else 0 (Go: Delete). One CAS, no lock for
+  /// a key in the read table. The removed value is retired.
   size_type erase(const key_type& key) { return core_.erase(key); }
+  /// erase() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, enable_if_transparent_t<K> = 0>
   size_type erase(const K& key) {
     return core_.erase(key);
   }
 
-  /// Removes the entry if present and pred(const T&) is true (pred may run more than once).
+  /// Removes the entry if present and pred(const T&) is true; returns whether it did. pred
+  /// runs inside a read section and may run more than once (on a lost race), so it must have
+  /// no side effects. One CAS, as erase().
   template <class Pred>
   bool erase_if(const key_type& key, Pred pred) {
     return core_.erase_if(key, pred);
   }
+  /// erase_if() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, class Pred, enable_if_transparent_t<K> = 0>
   bool erase_if(const K& key, Pred pred) {
     return core_.erase_if(key, pred);
@@ -311,8 +392,12 @@ class rcu_map {
 
   // ---- whole map ----
 
-  /// Removes every entry with pred(const K&, const T&), walking one read table with no lock
-  /// held while pred runs. Returns how many were removed.
+  /// Removes every entry with pred(const K&, const T&), walking one read table (promoted
+  /// first, as for_each does) with no lock held while pred runs; returns how many were
+  /// removed. Each entry is tested inside a read section and removed with a CAS; on a lost
+  /// race pred runs again, so it must have no side effects. Weakly consistent: every entry
+  /// present for the whole call is tested, a key added during it may be missed. If pred
+  /// throws, what was removed stays removed. O(capacity of the read table).
   template <class Pred>
   size_type erase_if(Pred pred) {
     return core_.erase_if_all(pred);
@@ -321,31 +406,46 @@ class rcu_map {
   /// Go's Range: promotes the dirty table if it holds new keys, then calls f(const K&,
   /// const T&) for each entry of that read table with no lock held; f may call this map. If f
   /// returns bool, false stops early. Returns how many times f was called. Weakly consistent:
-  /// an entry present for the whole call is visited exactly once. Allocates nothing on an
-  /// empty map (golang/go#62404).
+  /// an entry present for the whole call is visited exactly once, one added or removed during
+  /// it at most once; f sees a copy of each value, taken when its entry is reached. Allocates
+  /// nothing on an empty map (golang/go#62404). If f throws, for_each stops there and the
+  /// exception propagates. O(capacity of the read table).
   template <class F>
   size_type for_each(F f) const {
     return core_.for_each(f);
   }
 
-  /// A copy of the contents of one read table, to iterate with no lock held.
+  /// A copy of the contents of one read table, to iterate with no lock held: the entries
+  /// for_each would visit, each value as it was when reached. Weakly consistent while writers
+  /// run, not a point-in-time copy. O(capacity of the read table).
   std::vector<std::pair<Key, T>> snapshot() const { return core_.snapshot(); }
 
-  /// Entries holding a value: a counter, no scan. Exact when no writer runs.
+  /// Entries holding a value: a counter, no scan, no lock, O(1). Exact when no writer runs;
+  /// while writers run, an approximation (never negative). Synchronizes with nothing.
   size_type size() const noexcept { return core_.size(); }
+  /// size() == 0, with the same caveats.
   bool empty() const noexcept { return size() == 0; }
 
-  /// Removes every entry (Go: Clear); each removal is linearizable, the whole is not atomic.
+  /// Removes every entry (Go: Clear); each removal is linearizable, the whole is not atomic:
+  /// under the mutex it publishes an empty read table, then empties the old entries one by
+  /// one, so a reader still probing the old table may briefly find one. O(n); the old tables
+  /// and values are retired, not freed at once.
   void clear() { core_.clear(); }
 
+  /// A copy of the hash function.
   hasher hash_function() const { return core_.hash_function(); }
+  /// A copy of the key equality.
   key_equal key_eq() const { return core_.key_eq(); }
+  /// A copy of the allocator.
   allocator_type get_allocator() const { return core_.allocator(); }
 
-  /// Objects this map retired that are not yet freed (value boxes, tables, entries). Bounded;
-  /// see "Memory" above.
+  /// Objects this map retired that are not yet freed (value boxes and read tables). Bounded;
+  /// see "Memory" above. A relaxed counter: exact only when no operation runs.
   size_type pending_reclamation() const noexcept { return core_.pending_reclamation(); }
 
+  /// Equal when both hold the same keys with equal values (needs T == T). Compares a
+  /// snapshot of `a` against lookups in `b`; exact only while neither map is being written.
+  /// O(size) expected.
   friend bool operator==(const rcu_map& a, const rcu_map& b) {
     if (&a == &b) return true;
     const auto entries = a.snapshot();
@@ -356,6 +456,7 @@ class rcu_map {
     }
     return true;
   }
+  /// !(a == b).
   friend bool operator!=(const rcu_map& a, const rcu_map& b) { return !(a == b); }
 
  private:
