@@ -443,6 +443,29 @@ class rcu_map {
   /// see "Memory" above. A relaxed counter: exact only when no operation runs.
   size_type pending_reclamation() const noexcept { return core_.pending_reclamation(); }
 
+  /// What stats() returns (a plain struct; see its members for what each counts).
+  using stats_type = rcu_map_stats;
+
+  /// Opt-in statistics for production monitoring: read-table hits (lookups answered on the
+  /// lock-free path), misses (operations that fell through to the dirty table under the
+  /// lock), promotions of the dirty table, entries expunged when the dirty table was rebuilt,
+  /// objects retired to epoch reclamation, and pending_reclamation().
+  ///
+  /// The counters exist only when SYNCMAP_STATS is defined to 1; by default (0) they cost
+  /// nothing (no member, no instruction on any path) and stats() returns
+  /// pending_reclamation with counters_enabled == false and every counter zero. SYNCMAP_STATS
+  /// changes the map's layout, so define it identically in every translation unit of the
+  /// program (ODR), on the consuming target: target_compile_definitions(app PRIVATE
+  /// SYNCMAP_STATS=1).
+  ///
+  /// Enabled, a read-table hit adds one relaxed increment to one of 16 cache-line-padded
+  /// counters picked per thread (round-robin), so readers do not share one hot counter; the
+  /// other counters are bumped on paths that already take the mutex or retire. No lock is
+  /// taken: values are exact when no operation runs, otherwise recent values, not one
+  /// snapshot; it synchronizes with nothing. The counters stay with the map object (a copy
+  /// or a moved-to map starts at zero; swap() does not exchange them). O(1).
+  stats_type stats() const noexcept { return core_.stats(); }
+
   /// Equal when both hold the same keys with equal values (needs T == T). Compares a
   /// snapshot of `a` against lookups in `b`; exact only while neither map is being written.
   /// O(size) expected.

@@ -68,6 +68,10 @@ template <class Key, class T, class Hash = std::hash<Key>, class KeyEqual = std:
           class SharedMutex = rw_spinlock>
 class sharded_map {
   using core_type = detail::sharded_core<Key, T, Hash, KeyEqual, Allocator, SharedMutex>;
+  // The default shard is one cache line (lock, table, size); SYNCMAP_STATS=0 must keep it so.
+  static_assert(detail::stats_enabled || !std::is_same_v<SharedMutex, rw_spinlock> ||
+                    sizeof(typename core_type::shard) == detail::cache_line_size,
+                "sharded_map: a default shard must fit one cache line");
 
   // Lookup overloads taking another key type exist only for transparent Hash and KeyEqual.
   template <class K>
@@ -410,6 +414,27 @@ class sharded_map {
   /// time, under its exclusive lock. Throws std::length_error if n > max_size(); on
   /// std::bad_alloc the contents are unchanged (shards already grown stay grown).
   void reserve(size_type n) { core_.reserve(n); }
+
+  /// What stats() returns (a plain struct; see its members for what each counts).
+  using stats_type = sharded_map_stats;
+
+  /// Opt-in statistics for production monitoring: per-shard sizes with min/max/mean and skew
+  /// (max/mean), shard-lock acquisitions (shared and exclusive) and how many of them had to
+  /// wait (the first try_lock failed, then the lock blocked), and rehashes (growth or
+  /// same-size compaction by an insert, and reserve() calls that changed a shard's capacity).
+  ///
+  /// The counters exist only when SYNCMAP_STATS is defined to 1; by default (0) they cost
+  /// nothing (no member, no instruction, the shard stays one cache line) and stats() returns
+  /// the sizes with counters_enabled == false and every counter zero. SYNCMAP_STATS changes
+  /// the map's layout, so define it identically in every translation unit of the program
+  /// (ODR), on the consuming target: target_compile_definitions(app PRIVATE SYNCMAP_STATS=1).
+  ///
+  /// Counters are relaxed per-shard atomics (statistics only). No lock is taken: values are
+  /// exact when no operation runs, otherwise recent per-shard values, not one snapshot; it
+  /// synchronizes with nothing. Copy construction's locks and tables are not counted. The
+  /// counters live with the shards: a copy starts at zero, move and swap() carry them along.
+  /// O(shard_count()); allocates the shard_sizes vector (may throw std::bad_alloc).
+  stats_type stats() const { return core_.stats(); }
 
   /// The number of shards, fixed at construction. No lock.
   size_type shard_count() const noexcept { return core_.shard_count(); }

@@ -50,6 +50,14 @@
 #define SYNCMAP_REENTRANCY_CHECK 0
 #endif
 
+// Opt-in statistics (detail/stats.hpp, sharded_map::stats(), rcu_map::stats()): 1 adds relaxed
+// counters; 0 (the default) adds no member and no instruction. It changes the maps' layout, so
+// it must be defined identically in every translation unit of a program (ODR): set it on the
+// consuming target, e.g. target_compile_definitions(app PRIVATE SYNCMAP_STATS=1).
+#ifndef SYNCMAP_STATS
+#define SYNCMAP_STATS 0
+#endif
+
 // Clang's -Wthread-safety annotations; empty on other compilers.
 #if defined(__clang__)
 #define SYNCMAP_THREAD_ANNOTATION(x) __attribute__((x))

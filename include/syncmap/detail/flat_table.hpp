@@ -181,6 +181,21 @@ inline std::size_t groups_for(std::size_t n) noexcept {
 // Slot: the stored element type. Allocator: any allocator; rebound to Slot and ctrl_group.
 // The table holds no allocator and no hasher: the owner passes them in, so that a shard
 // (lock + table) fits in one cache line and a map stores its allocator once.
+// Where flat_table::find_or_prepare_insert() leaves the caller. ReportRehash adds `rehashed`
+// for the statistics (stats.hpp); the default form is exactly two fields, so callers that do
+// not ask pay nothing for it.
+template <bool ReportRehash>
+struct flat_insert_position {
+  std::size_t index;  // slot index: of the match if found, else of the slot to construct in
+  bool found;
+  bool rehashed;  // find_or_prepare_insert rebuilt the table (growth or compaction) for room
+};
+template <>
+struct flat_insert_position<false> {
+  std::size_t index;  // as above
+  bool found;
+};
+
 template <class Slot, class Allocator>
 class flat_table {
  public:
@@ -233,26 +248,34 @@ class flat_table {
     }
   }
 
-  struct insert_position {
-    std::size_t index;  // slot index: of the match if found, else of the slot to construct in
-    bool found;
-  };
+  template <bool ReportRehash>
+  using basic_insert_position = flat_insert_position<ReportRehash>;
+  using insert_position = flat_insert_position<false>;
 
   // Looks `hash` up; if absent, makes room (may rehash, calling hash_of(const Slot&) on every
   // element) and returns the free slot to construct in, unclaimed. Strong guarantee.
-  template <class Matches, class HashOf>
-  insert_position find_or_prepare_insert(std::uint64_t hash, Matches&& matches, HashOf&& hash_of,
-                                         Allocator& alloc) {
+  template <bool ReportRehash = false, class Matches, class HashOf>
+  basic_insert_position<ReportRehash> find_or_prepare_insert(std::uint64_t hash, Matches&& matches,
+                                                             HashOf&& hash_of, Allocator& alloc) {
     if (Slot* slot = find(hash, matches)) {
-      return {static_cast<std::size_t>(slot - slots_), true};
+      if constexpr (ReportRehash) {
+        return {static_cast<std::size_t>(slot - slots_), true, false};
+      } else {
+        return {static_cast<std::size_t>(slot - slots_), true};
+      }
     }
     std::size_t index = first_free(hash);
     if (SYNCMAP_UNLIKELY(growth_left_ == 0 && ctrl_[index] == ctrl_empty)) {
       // Reusing a tombstone costs no growth; an empty slot does and there is none to spare.
       grow_or_compact(hash_of, alloc);
       index = first_free(hash);
+      if constexpr (ReportRehash) return {index, false, true};
     }
-    return {index, false};
+    if constexpr (ReportRehash) {
+      return {index, false, false};
+    } else {
+      return {index, false};
+    }
   }
 
   // Constructs an element at a slot from find_or_prepare_insert() and claims it. If the

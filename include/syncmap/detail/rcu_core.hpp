@@ -83,6 +83,11 @@
 //   [D2] an entry is expunged only while dirty_valid_ and only if it is not in dirty_.
 //   [D3] read_ has the amended bit => dirty_valid_ and dirty_ holds a key the read table lacks.
 //   [D4] read_ is written only under mu_; a read table is never modified after publication.
+//
+// Statistics (SYNCMAP_STATS, stats.hpp): rcu_core derives from rcu_counters, empty and with
+// no-op members unless enabled. Counted at: the inline read-table hit of with_entry_for_read
+// (striped per thread), miss_locked, a successful promote_locked, phase 2 of dirty_locked
+// (entries expunged), and retire_all (objects retired).
 #ifndef SYNCMAP_DETAIL_RCU_CORE_HPP
 #define SYNCMAP_DETAIL_RCU_CORE_HPP
 
@@ -101,6 +106,7 @@
 #include "epoch.hpp"
 #include "flat_table.hpp"
 #include "hash.hpp"
+#include "stats.hpp"
 
 SYNCMAP_NAMESPACE_BEGIN
 namespace detail {
@@ -109,7 +115,7 @@ namespace detail {
 alignas(64) inline constexpr unsigned char rcu_expunged_marker[64] = {};
 
 template <class Key, class T, class Hash, class KeyEqual, class Allocator>
-class rcu_core {
+class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_STATS
  public:
   using size_type = std::size_t;
 
@@ -566,6 +572,14 @@ class rcu_core {
   const Allocator& allocator() const noexcept { return alloc_; }
   std::size_t pending_reclamation() const noexcept { return retired_.pending(); }
 
+  rcu_map_stats stats() const noexcept {
+    rcu_map_stats out;
+    out.counters_enabled = stats_enabled;
+    this->add_to(out);  // a no-op without SYNCMAP_STATS
+    out.pending_reclamation = pending_reclamation();
+    return out;
+  }
+
   template <class... Args>
   box* make_box(Args&&... args) const {
     box_allocator a(alloc_);
@@ -631,12 +645,15 @@ class rcu_core {
   }
 
   void retire_all(garbage& trash) const noexcept {
+    std::size_t retired = 0;
     while (trash.head != nullptr) {
       retired_node* node = trash.head;
       trash.head = node->next;
       node->next = nullptr;
       retired_.retire(node, const_cast<rcu_core*>(this));
+      ++retired;
     }
+    if (retired != 0) this->count_retired(retired);
   }
 
   std::uintptr_t load_read() const noexcept {
@@ -673,7 +690,10 @@ class rcu_core {
       read_guard section(*domain_);
       const std::uintptr_t read = load_read();
       // on_box runs (and copies the value) before `section` closes.
-      if (entry* e = find(read_table_of(read), hash, key)) return on_box(value_box_of(e));
+      if (entry* e = find(read_table_of(read), hash, key)) {
+        this->count_read_hit();  // no-op without SYNCMAP_STATS
+        return on_box(value_box_of(e));
+      }
       if (!(read & amended_bit)) return on_box(nullptr);
     }
     return with_entry_for_read_slow(hash, key, on_box);
@@ -749,6 +769,7 @@ class rcu_core {
   }
 
   void miss_locked(garbage& trash) const {
+    this->count_miss();
     if (++misses_ < dirty_.size()) return;
     promote_locked(trash);
   }
@@ -769,6 +790,7 @@ class rcu_core {
     read_.store(reinterpret_cast<std::uintptr_t>(promoted),
                 std::memory_order_release);  // [R1] publishes the promoted table's contents
     if (read_table* replaced = read_table_of(old)) trash.add(replaced);
+    this->count_promotion();
     return true;
   }
 
@@ -799,7 +821,9 @@ class rcu_core {
     }
     // Phase 2: deleted entries become expunged and leave the copy (Go's tryExpungeLocked); an
     // entry revived by a racing fast-path store meanwhile stays.
-    built.erase_if([](entry* const& e) { return try_expunge_locked(e); }, alloc_);
+    const std::size_t expunged_now =
+        built.erase_if([](entry* const& e) { return try_expunge_locked(e); }, alloc_);
+    this->count_expunged(expunged_now);
     built.for_each([](entry* const& e) {
       e->table_refs.fetch_add(1, std::memory_order_relaxed);  // [E1]: read holds one
     });

@@ -30,6 +30,12 @@
 // in place (update, upsert) run on a copy unless they are noexcept, so a throw leaves the
 // stored value untouched.
 //
+// Statistics (SYNCMAP_STATS, stats.hpp): each shard derives from shard_counters, empty unless
+// enabled, so the default shard stays one cache line. Enabled, every shard lock is taken
+// through lock_shared_counted / lock_exclusive_counted: a try_lock first, and on failure a
+// counted wait and the blocking lock. Rehashes are counted where the table reports them
+// (insert_position::rehashed) and where reserve() changes a capacity.
+//
 // NOTE: a single global size counter made every insert and erase write one shared cache line,
 // which is exactly the contention sharding removes; size() instead sums the per-shard copies.
 #ifndef SYNCMAP_DETAIL_SHARDED_CORE_HPP
@@ -55,6 +61,7 @@
 #include "flat_table.hpp"
 #include "hash.hpp"
 #include "reentrancy_check.hpp"
+#include "stats.hpp"
 
 SYNCMAP_NAMESPACE_BEGIN
 namespace detail {
@@ -93,7 +100,9 @@ class sharded_core {
 
   static constexpr const char* kind = "sharded_map";
 
-  struct alignas(cache_line_size) shard {
+  // shard_counters<false> is empty: with statistics off the shard is the lock, the table and
+  // the size, and nothing else (empty base optimization).
+  struct alignas(cache_line_size) shard : shard_counters<stats_enabled> {
     // Taken shared by lookups and exclusive by every mutation of `table`.
     mutable SharedMutex mutex;
     // Guarded by `mutex`.
@@ -189,7 +198,7 @@ class sharded_core {
     check_not_reentrant(this, kind, "load");
     const std::uint64_t hash = hash_key(hash_, key);
     const shard& s = shard_for(hash);
-    shared_guard lock(s.mutex);
+    shared_guard lock = lock_shared_counted(s);
     if (const slot_type* slot = s.table.find(hash, matcher(key))) return slot->second;
     return std::nullopt;
   }
@@ -199,7 +208,7 @@ class sharded_core {
     check_not_reentrant(this, kind, "contains");
     const std::uint64_t hash = hash_key(hash_, key);
     const shard& s = shard_for(hash);
-    shared_guard lock(s.mutex);
+    shared_guard lock = lock_shared_counted(s);
     return s.table.find(hash, matcher(key)) != nullptr;
   }
 
@@ -208,7 +217,7 @@ class sharded_core {
     callback_scope scope(this, kind, "visit");
     const std::uint64_t hash = hash_key(hash_, key);
     const shard& s = shard_for(hash);
-    shared_guard lock(s.mutex);
+    shared_guard lock = lock_shared_counted(s);
     const slot_type* slot = s.table.find(hash, matcher(key));
     if (slot == nullptr) return false;
     f(static_cast<const T&>(slot->second));
@@ -375,7 +384,7 @@ class sharded_core {
     std::size_t erased = 0;
     for (std::size_t i = 0; i < shard_count_; ++i) {
       shard& s = shards_[i];
-      exclusive_guard lock(s.mutex);
+      exclusive_guard lock = lock_exclusive_counted(s);
       struct publish_on_exit {
         shard& s;
         ~publish_on_exit() { s.publish_size(); }
@@ -396,7 +405,7 @@ class sharded_core {
     std::size_t calls = 0;
     for (std::size_t i = 0; i < shard_count_; ++i) {
       const shard& s = shards_[i];
-      shared_guard lock(s.mutex);
+      shared_guard lock = lock_shared_counted(s);
       const bool finished = s.table.for_each([&](const slot_type& slot) {
         ++calls;
         if constexpr (std::is_same_v<std::invoke_result_t<F&, const Key&, const T&>, bool>) {
@@ -417,7 +426,7 @@ class sharded_core {
     out.reserve(size());
     for (std::size_t i = 0; i < shard_count_; ++i) {
       const shard& s = shards_[i];
-      shared_guard lock(s.mutex);
+      shared_guard lock = lock_shared_counted(s);
       s.table.for_each([&](const slot_type& slot) { out.emplace_back(slot.first, slot.second); });
     }
     return out;
@@ -442,7 +451,7 @@ class sharded_core {
     check_not_reentrant(this, kind, "clear");
     for (std::size_t i = 0; i < shard_count_; ++i) {
       shard& s = shards_[i];
-      exclusive_guard lock(s.mutex);
+      exclusive_guard lock = lock_exclusive_counted(s);
       s.table.clear(alloc_);
       s.publish_size();
     }
@@ -458,9 +467,41 @@ class sharded_core {
     const auto per_shard = static_cast<std::size_t>(mean + 4.0 * std::sqrt(mean) + 1.0);
     for (std::size_t i = 0; i < shard_count_; ++i) {
       shard& s = shards_[i];
-      exclusive_guard lock(s.mutex);
-      s.table.reserve(per_shard, rehash_fn(), alloc_);
+      exclusive_guard lock = lock_exclusive_counted(s);
+      if constexpr (stats_enabled) {
+        const std::size_t capacity_before = s.table.capacity();
+        s.table.reserve(per_shard, rehash_fn(), alloc_);
+        if (s.table.capacity() != capacity_before) s.count_rehash();
+      } else {
+        s.table.reserve(per_shard, rehash_fn(), alloc_);
+      }
     }
+  }
+
+  // Sizes from the per-shard copies [S1] (no lock), counters summed shard by shard.
+  sharded_map_stats stats() const {
+    sharded_map_stats out;
+    out.counters_enabled = stats_enabled;
+    out.shard_sizes.reserve(shard_count_);
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < shard_count_; ++i) {
+      const std::size_t n = shards_[i].size.load(std::memory_order_relaxed);  // relaxed: [S1]
+      out.shard_sizes.push_back(n);
+      total += n;
+      shards_[i].add_to(out);  // a no-op without SYNCMAP_STATS
+    }
+    if (shard_count_ != 0) {
+      out.min_shard_size = out.shard_sizes[0];
+      for (const std::size_t n : out.shard_sizes) {
+        if (n < out.min_shard_size) out.min_shard_size = n;
+        if (n > out.max_shard_size) out.max_shard_size = n;
+      }
+      out.mean_shard_size = static_cast<double>(total) / static_cast<double>(shard_count_);
+    }
+    if (out.mean_shard_size > 0.0) {
+      out.skew = static_cast<double>(out.max_shard_size) / out.mean_shard_size;
+    }
+    return out;
   }
 
   std::size_t max_size() const noexcept { return table_type::max_size(); }
@@ -491,6 +532,36 @@ class sharded_core {
   }
   shard& shard_for(std::uint64_t hash) const noexcept { return shards_[shard_index_of(hash)]; }
 
+  // The shard's lock, shared / exclusive. With SYNCMAP_STATS, a failed first try counts as a
+  // wait before blocking; without it, exactly the plain lock. Excluded from -Wthread-safety:
+  // the lock leaves the function held by the returned guard, which the analysis cannot follow.
+  static shared_guard lock_shared_counted(const shard& s) SYNCMAP_NO_THREAD_SAFETY_ANALYSIS {
+    if constexpr (stats_enabled) {
+      if (SYNCMAP_UNLIKELY(!s.mutex.try_lock_shared())) {
+        s.count_shared(true);  // counted before blocking, so a waiter is visible while it waits
+        s.mutex.lock_shared();
+      } else {
+        s.count_shared(false);
+      }
+      return shared_guard(s.mutex, std::adopt_lock);
+    } else {
+      return shared_guard(s.mutex);
+    }
+  }
+  static exclusive_guard lock_exclusive_counted(shard& s) SYNCMAP_NO_THREAD_SAFETY_ANALYSIS {
+    if constexpr (stats_enabled) {
+      if (SYNCMAP_UNLIKELY(!s.mutex.try_lock())) {
+        s.count_exclusive(true);  // counted before blocking, so a waiter is visible while it waits
+        s.mutex.lock();
+      } else {
+        s.count_exclusive(false);
+      }
+      return exclusive_guard(s.mutex, std::adopt_lock);
+    } else {
+      return exclusive_guard(s.mutex);
+    }
+  }
+
   template <class K>
   auto matcher(const K& key) const noexcept {
     return [this, &key](const slot_type& slot) { return eq_(slot.first, key); };
@@ -508,8 +579,12 @@ class sharded_core {
   decltype(auto) with_slot(const K& key, Found&& found, Absent&& absent) {
     const std::uint64_t hash = hash_key(hash_, key);  // [S3]
     shard& s = shard_for(hash);
-    exclusive_guard lock(s.mutex);
-    const auto position = s.table.find_or_prepare_insert(hash, matcher(key), rehash_fn(), alloc_);
+    exclusive_guard lock = lock_exclusive_counted(s);
+    const auto position = s.table.template find_or_prepare_insert<stats_enabled>(
+        hash, matcher(key), rehash_fn(), alloc_);
+    if constexpr (stats_enabled) {
+      if (position.rehashed) s.count_rehash();
+    }
     if (position.found) return found(s, s.table.slot_at(position.index));
     return absent(s, position.index, hash);
   }
@@ -519,7 +594,7 @@ class sharded_core {
   bool with_existing(const K& key, F&& f) {
     const std::uint64_t hash = hash_key(hash_, key);  // [S3]
     shard& s = shard_for(hash);
-    exclusive_guard lock(s.mutex);
+    exclusive_guard lock = lock_exclusive_counted(s);
     slot_type* slot = s.table.find(hash, matcher(key));
     if (slot == nullptr) return false;
     return f(s, s.table.index_of(slot), *slot);
