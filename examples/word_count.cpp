@@ -139,6 +139,21 @@ int main(int argc, char** argv) {
   std::printf("syncmap::sharded_map:            %8.3f ms\n", sharded_ms);
   std::printf("std::unordered_map + std::mutex: %8.3f ms\n", mutex_ms);
 
+  // What the map did. The shard sizes are always known; the lock counters exist only when
+  // built with -DSYNCMAP_STATS=1 (the word_count_stats target is).
+  const syncmap::sharded_map_stats stats = counts.stats();
+  std::printf("%zu shards, %zu..%zu words each (skew %.2f)\n", stats.shard_sizes.size(),
+              stats.min_shard_size, stats.max_shard_size, stats.skew);
+  if (stats.counters_enabled) {
+    std::printf("shard locks: %llu exclusive (%llu had to wait), %llu shared; %llu rehashes\n",
+                static_cast<unsigned long long>(stats.exclusive_acquisitions),
+                static_cast<unsigned long long>(stats.exclusive_waits),
+                static_cast<unsigned long long>(stats.shared_acquisitions),
+                static_cast<unsigned long long>(stats.rehashes));
+  } else {
+    std::printf("lock counters: off (build with -DSYNCMAP_STATS=1 to count them)\n");
+  }
+
   // Both programs must have counted exactly the same thing.
   std::size_t mismatches = (words.size() == plain_counts.size()) ? 0 : 1;
   for (const auto& [word, n] : words) {
