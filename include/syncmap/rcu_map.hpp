@@ -17,6 +17,7 @@
 #include "detail/allocator_rules.hpp"
 #include "detail/config.hpp"
 #include "detail/hash.hpp"
+#include "detail/map_equality.hpp"
 #include "detail/rcu_core.hpp"
 
 SYNCMAP_NAMESPACE_BEGIN
@@ -469,16 +470,7 @@ class rcu_map {
   /// Equal when both hold the same keys with equal values (needs T == T). Compares a
   /// snapshot of `a` against lookups in `b`; exact only while neither map is being written.
   /// O(size) expected.
-  friend bool operator==(const rcu_map& a, const rcu_map& b) {
-    if (&a == &b) return true;
-    const auto entries = a.snapshot();
-    if (entries.size() != b.size()) return false;
-    for (const auto& [key, value] : entries) {
-      const std::optional<T> other = b.load(key);
-      if (!other || !(*other == value)) return false;
-    }
-    return true;
-  }
+  friend bool operator==(const rcu_map& a, const rcu_map& b) { return detail::maps_equal(a, b); }
   /// !(a == b).
   friend bool operator!=(const rcu_map& a, const rcu_map& b) { return !(a == b); }
 

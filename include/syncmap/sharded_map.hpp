@@ -17,6 +17,7 @@
 #include "detail/allocator_rules.hpp"
 #include "detail/config.hpp"
 #include "detail/hash.hpp"
+#include "detail/map_equality.hpp"
 #include "detail/sharded_core.hpp"
 #include "rw_spinlock.hpp"
 
@@ -449,14 +450,7 @@ class sharded_map {
   /// snapshot of `a` against lookups in `b`, so no two maps' locks are ever held together;
   /// exact only while neither map is being written. O(size) expected.
   friend bool operator==(const sharded_map& a, const sharded_map& b) {
-    if (&a == &b) return true;
-    const auto entries = a.snapshot();
-    if (entries.size() != b.size()) return false;
-    for (const auto& [key, value] : entries) {
-      const std::optional<T> other = b.load(key);
-      if (!other || !(*other == value)) return false;
-    }
-    return true;
+    return detail::maps_equal(a, b);
   }
   /// !(a == b).
   friend bool operator!=(const sharded_map& a, const sharded_map& b) { return !(a == b); }
