@@ -14,6 +14,17 @@
 //   void erase(const Key&)
 //   void upsert_add(const Key&, value_type d)  atomically: value += d, or insert d
 //   void reserve(std::size_t n)   a no-op for maps that cannot pre-size (rcu_map)
+// the Go-named operations that Go's own sync.Map benchmark set needs (workloads.hpp, go_*),
+// each one atomic, each returning Go's `loaded`/`swapped`/`deleted` and copying out (keep())
+// whatever value it would return:
+//   bool load_or_store(const Key&, value_type v)   true: the key was there (v not stored)
+//   bool load_and_delete(const Key&)                true: the key was there (now removed)
+//   bool exchange(const Key&, value_type v)         stores v; true: a previous value existed
+//   bool compare_and_swap(const Key&, value_type expected, value_type desired)
+//   bool compare_and_delete(const Key&, value_type expected)
+//   std::size_t for_each(F f)     Go's Range: f(const Key&, const value_type&) returns bool,
+//                                 false stops; returns how many times f ran. Non-const
+//                                 because libcuckoo's lock_table() is. f never calls the map.
 // and, optionally,
 //   template <class K> using heap_twin = ...;   the adapter the memory benchmark measures
 //                                 instead (see tbb_hash_map)
@@ -23,6 +34,12 @@
 //                                 iterations do not pay for a one-off transition
 //   static constexpr bool read_only_floor = true;   no synchronization at all: registered only
 //                                 for workloads that never write (see absl_flat_no_lock)
+//   static constexpr bool for_each_with_writers = false;   for_each is unsafe while other
+//                                 threads write: workloads that do that (go_AdversarialDelete)
+//                                 skip this map (see tbb_hash_map)
+// Peers without a native operation implement it the obvious way under their own locking:
+// one exclusive lock (or accessor, or bucket-pair lock) around a find and the update. Per-peer
+// caveats are listed in bench/README.md.
 // Each map uses its own default hash: that is what its users get.
 //
 // Adding a map: write its adapter below and add one line to for_each_map().
@@ -134,6 +151,70 @@ class locked_table_map {
     table_.reserve(n);
   }
 
+  // The Go-named operations: each one exclusive lock around the lookup and the change (Go's
+  // RWMutexMap in map_reference_test.go does the same).
+  bool load_or_store(const key_type& k, value_type v) {
+    value_type existing;
+    {
+      write_lock lock(mutex_);
+      const auto [it, inserted] = table_.try_emplace(k, v);
+      if (inserted) return false;
+      existing = it->second;
+    }
+    keep(existing);
+    return true;
+  }
+  bool load_and_delete(const key_type& k) {
+    value_type v;
+    {
+      write_lock lock(mutex_);
+      const auto it = table_.find(k);
+      if (it == table_.end()) return false;
+      v = it->second;
+      table_.erase(it);
+    }
+    keep(v);
+    return true;
+  }
+  bool exchange(const key_type& k, value_type v) {
+    value_type previous;
+    {
+      write_lock lock(mutex_);
+      const auto [it, inserted] = table_.try_emplace(k, v);
+      if (inserted) return false;
+      previous = it->second;
+      it->second = v;
+    }
+    keep(previous);
+    return true;
+  }
+  bool compare_and_swap(const key_type& k, value_type expected, value_type desired) {
+    write_lock lock(mutex_);
+    const auto it = table_.find(k);
+    if (it == table_.end() || it->second != expected) return false;
+    it->second = desired;
+    return true;
+  }
+  bool compare_and_delete(const key_type& k, value_type expected) {
+    write_lock lock(mutex_);
+    const auto it = table_.find(k);
+    if (it == table_.end() || it->second != expected) return false;
+    table_.erase(it);
+    return true;
+  }
+  // The whole walk under one read lock (shared when Mutex allows it), as Go's RWMutexMap.Range
+  // would if it did not copy the keys out first.
+  template <class F>
+  std::size_t for_each(F f) {
+    read_lock lock(mutex_);
+    std::size_t calls = 0;
+    for (const auto& [key, value] : table_) {
+      ++calls;
+      if (!f(key, value)) break;
+    }
+    return calls;
+  }
+
  private:
   mutable Mutex mutex_;  // guards table_: shared by load() when Mutex allows it, else exclusive
   Table table_;
@@ -176,11 +257,40 @@ class absl_flat_no_lock {
     keep(it->second);
     return true;
   }
-  // Writers exist for prefilling and the memory benchmark only, never concurrently.
+  // Writers exist for setup and the memory benchmark only, never concurrently.
   void store(const Key& k, value_type v) { table_.insert_or_assign(k, v); }
   void erase(const Key& k) { table_.erase(k); }
   void upsert_add(const Key& k, value_type d) { table_[k] += d; }
   void reserve(std::size_t n) { table_.reserve(n); }
+  bool load_or_store(const Key& k, value_type v) { return !table_.try_emplace(k, v).second; }
+  bool load_and_delete(const Key& k) { return table_.erase(k) != 0; }
+  bool exchange(const Key& k, value_type v) {
+    const auto [it, inserted] = table_.try_emplace(k, v);
+    it->second = v;
+    return !inserted;
+  }
+  bool compare_and_swap(const Key& k, value_type expected, value_type desired) {
+    const auto it = table_.find(k);
+    if (it == table_.end() || it->second != expected) return false;
+    it->second = desired;
+    return true;
+  }
+  bool compare_and_delete(const Key& k, value_type expected) {
+    const auto it = table_.find(k);
+    if (it == table_.end() || it->second != expected) return false;
+    table_.erase(it);
+    return true;
+  }
+  // Readers only (go_Range): plain iteration of a table nobody writes.
+  template <class F>
+  std::size_t for_each(F f) {
+    std::size_t calls = 0;
+    for (const auto& [key, value] : table_) {
+      ++calls;
+      if (!f(key, value)) break;
+    }
+    return calls;
+  }
 
  private:
   absl::flat_hash_map<Key, value_type> table_;
@@ -189,6 +299,61 @@ class absl_flat_no_lock {
 
 // ---------------------------------------------------------------------------------------------
 // syncmap's maps.
+
+// The operations both syncmap maps share, forwarded one to one.
+template <class SyncMap>
+class syncmap_adapter {
+ public:
+  using key_type = typename SyncMap::key_type;
+
+  template <class... Args>
+  explicit syncmap_adapter(Args&&... args) : map_(std::forward<Args>(args)...) {}
+
+  bool load(const key_type& k) const {
+    const std::optional<value_type> v = map_.load(k);
+    if (!v) return false;
+    keep(*v);
+    return true;
+  }
+  void store(const key_type& k, value_type v) { map_.store(k, v); }
+  void erase(const key_type& k) { map_.erase(k); }
+  void upsert_add(const key_type& k, value_type d) {
+    // noexcept: sharded_map may then update in place instead of on a copy; rcu_map runs it on
+    // a copy published by CAS, perhaps more than once, so it must have no side effects.
+    map_.upsert(
+        k, [d](value_type& x) noexcept { x += d; }, d);
+  }
+  bool load_or_store(const key_type& k, value_type v) {
+    const std::pair<value_type, bool> result = map_.load_or_store(k, v);
+    if (result.second) keep(result.first);
+    return result.second;
+  }
+  bool load_and_delete(const key_type& k) {
+    const std::optional<value_type> v = map_.load_and_delete(k);
+    if (!v) return false;
+    keep(*v);
+    return true;
+  }
+  bool exchange(const key_type& k, value_type v) {
+    const std::optional<value_type> previous = map_.exchange(k, v);
+    if (!previous) return false;
+    keep(*previous);
+    return true;
+  }
+  bool compare_and_swap(const key_type& k, value_type expected, value_type desired) {
+    return map_.compare_and_swap(k, expected, desired);
+  }
+  bool compare_and_delete(const key_type& k, value_type expected) {
+    return map_.compare_and_delete(k, expected);
+  }
+  template <class F>
+  std::size_t for_each(F f) {
+    return map_.for_each(f);
+  }
+
+ protected:
+  SyncMap map_;
+};
 
 #if SYNCMAP_BENCH_HAVE_SHARDED_MAP
 // SYNCMAP_BENCH_SHARDS=<n> replaces the default shard count: the shard-count sweep in
@@ -200,29 +365,14 @@ inline std::size_t bench_shard_count() {
 }
 
 template <class Key, class SharedMutex>
-class sharded_map_adapter {
+class sharded_map_adapter
+    : public syncmap_adapter<
+          syncmap::sharded_map<Key, value_type, std::hash<Key>, std::equal_to<Key>,
+                               std::allocator<std::pair<const Key, value_type>>, SharedMutex>> {
  public:
-  sharded_map_adapter() : map_(bench_shard_count()) {}
+  sharded_map_adapter() : sharded_map_adapter::syncmap_adapter(bench_shard_count()) {}
 
-  bool load(const Key& k) const {
-    const std::optional<value_type> v = map_.load(k);
-    if (!v) return false;
-    keep(*v);
-    return true;
-  }
-  void store(const Key& k, value_type v) { map_.store(k, v); }
-  void erase(const Key& k) { map_.erase(k); }
-  void upsert_add(const Key& k, value_type d) {
-    // noexcept: sharded_map may then update in place instead of on a copy.
-    map_.upsert(
-        k, [d](value_type& x) noexcept { x += d; }, d);
-  }
-  void reserve(std::size_t n) { map_.reserve(n); }
-
- private:
-  syncmap::sharded_map<Key, value_type, std::hash<Key>, std::equal_to<Key>,
-                       std::allocator<std::pair<const Key, value_type>>, SharedMutex>
-      map_;
+  void reserve(std::size_t n) { this->map_.reserve(n); }
 };
 
 template <class Key>
@@ -240,33 +390,17 @@ struct sharded_map_shared_mutex : sharded_map_adapter<Key, std::shared_mutex> {
 
 #if SYNCMAP_BENCH_HAVE_RCU_MAP
 template <class Key>
-class rcu_map_adapter {
+class rcu_map_adapter : public syncmap_adapter<syncmap::rcu_map<Key, value_type>> {
  public:
   static const char* id() { return "rcu_map"; }
   static const char* name() { return "syncmap::rcu_map"; }
 
-  bool load(const Key& k) const {
-    const std::optional<value_type> v = map_.load(k);
-    if (!v) return false;
-    keep(*v);
-    return true;
-  }
-  void store(const Key& k, value_type v) { map_.store(k, v); }
-  void erase(const Key& k) { map_.erase(k); }
-  void upsert_add(const Key& k, value_type d) {
-    // Runs on a copy published by CAS, perhaps more than once: no side effects.
-    map_.upsert(
-        k, [d](value_type& x) noexcept { x += d; }, d);
-  }
   void reserve(std::size_t) {}  // rcu_map has no reserve: its tables grow as keys arrive
   // A for_each that stops at once: like Go's Range it first promotes the dirty table, which
   // prefilling left holding every key, so timed loads start on the read table.
   void settle() {
-    map_.for_each([](const Key&, const value_type&) { return false; });
+    this->map_.for_each([](const Key&, const value_type&) { return false; });
   }
-
- private:
-  syncmap::rcu_map<Key, value_type> map_;
 };
 #endif
 
@@ -297,6 +431,54 @@ class tbb_map_adapter {
     entry->second += d;
   }
   void reserve(std::size_t n) { map_.rehash(n); }
+
+  // The Go-named operations through accessors: each holds the element's lock (read for
+  // const_accessor, write for accessor) from the lookup to the change.
+  bool load_or_store(const Key& k, value_type v) {
+    typename table::const_accessor entry;
+    if (map_.insert(entry, typename table::value_type(k, v))) return false;
+    keep(entry->second);
+    return true;
+  }
+  bool load_and_delete(const Key& k) {
+    typename table::accessor entry;
+    if (!map_.find(entry, k)) return false;
+    keep(entry->second);
+    map_.erase(entry);  // erases the element the accessor holds, and releases it
+    return true;
+  }
+  bool exchange(const Key& k, value_type v) {
+    typename table::accessor entry;
+    const bool inserted = map_.insert(entry, k);
+    if (!inserted) keep(entry->second);
+    entry->second = v;
+    return !inserted;
+  }
+  bool compare_and_swap(const Key& k, value_type expected, value_type desired) {
+    typename table::accessor entry;
+    if (!map_.find(entry, k) || entry->second != expected) return false;
+    entry->second = desired;
+    return true;
+  }
+  bool compare_and_delete(const Key& k, value_type expected) {
+    typename table::accessor entry;
+    if (!map_.find(entry, k) || entry->second != expected) return false;
+    map_.erase(entry);
+    return true;
+  }
+  // TBB's iterators take no locks and are not safe while other threads insert or erase (its
+  // documentation says so), so for_each_with_writers is false: go_Range (readers only) runs,
+  // go_AdversarialDelete skips this map.
+  static constexpr bool for_each_with_writers = false;
+  template <class F>
+  std::size_t for_each(F f) {
+    std::size_t calls = 0;
+    for (const auto& [key, value] : map_) {
+      ++calls;
+      if (!f(key, value)) break;
+    }
+    return calls;
+  }
 
  private:
   table map_;
@@ -336,6 +518,75 @@ class libcuckoo_map {
   }
   void reserve(std::size_t n) { map_.reserve(n); }
 
+  // The Go-named operations: each runs its functor under the key's two bucket locks.
+  bool load_or_store(const Key& k, value_type v) {
+    value_type existing = 0;
+    const bool inserted = map_.uprase_fn(
+        k,
+        [&existing](value_type& x) {
+          existing = x;
+          return false;  // keep the entry
+        },
+        v);
+    if (inserted) return false;
+    keep(existing);
+    return true;
+  }
+  bool load_and_delete(const Key& k) {
+    value_type v = 0;
+    if (!map_.erase_fn(k, [&v](value_type& x) {
+          v = x;
+          return true;  // erase it
+        })) {
+      return false;
+    }
+    keep(v);
+    return true;
+  }
+  bool exchange(const Key& k, value_type v) {
+    value_type previous = 0;
+    const bool inserted = map_.uprase_fn(
+        k,
+        [&previous, v](value_type& x) {
+          previous = x;
+          x = v;
+          return false;
+        },
+        v);
+    if (inserted) return false;
+    keep(previous);
+    return true;
+  }
+  bool compare_and_swap(const Key& k, value_type expected, value_type desired) {
+    bool swapped = false;
+    map_.update_fn(k, [&](value_type& x) {
+      if (x != expected) return;
+      x = desired;
+      swapped = true;
+    });
+    return swapped;
+  }
+  bool compare_and_delete(const Key& k, value_type expected) {
+    bool deleted = false;
+    map_.erase_fn(k, [&](value_type& x) {
+      deleted = x == expected;
+      return deleted;  // erase only a match
+    });
+    return deleted;
+  }
+  // lock_table() takes every bucket lock (exclusively) for the whole walk: safe against
+  // writers, but two concurrent for_each calls run one after the other.
+  template <class F>
+  std::size_t for_each(F f) {
+    const auto locked = map_.lock_table();
+    std::size_t calls = 0;
+    for (const auto& [key, value] : locked) {
+      ++calls;
+      if (!f(key, value)) break;
+    }
+    return calls;
+  }
+
  private:
   libcuckoo::cuckoohash_map<Key, value_type> map_;
 };
@@ -359,6 +610,12 @@ template <class Map>
 void settle(Map& map) {
   if constexpr (has_settle<Map>::value) map.settle();
 }
+
+template <class Map, class = void>
+struct for_each_with_writers : std::true_type {};
+template <class Map>
+struct for_each_with_writers<Map, std::void_t<decltype(Map::for_each_with_writers)>>
+    : std::bool_constant<Map::for_each_with_writers> {};
 
 // The adapter the memory benchmark measures for Adapter: its heap_twin if it names one.
 template <template <class> class Adapter, class Key, class = void>

@@ -6,7 +6,10 @@
 // ratios; `syncmap_bench --help` lists the modes.
 //
 // Benchmark names are <workload>/<key type>/<key count>/<map id>, then Google Benchmark's
-// /real_time/threads:<n>; memory benchmarks are memory/u64/<key count>/<map id>.
+// /real_time/threads:<n>; memory benchmarks are memory/u64/<key count>/<map id> (key count 0:
+// an empty map). Go's sync.Map benchmark set (go_* workloads) is named
+// go_<Go's name>/u64/1024/<map id>/min_time:<s>/real_time/threads:<n> (no min_time part when
+// the command line sets --benchmark_min_time).
 // scripts/bench_report.py parses exactly that, and reads the map and workload lists (in
 // column and row order) from the JSON context this program writes.
 //
@@ -51,33 +54,44 @@ namespace {
 
 struct mode_spec {
   const char* name;
-  bool string_keys;  // also run every throughput benchmark on string keys
-  std::vector<std::size_t> key_counts;
+  std::vector<std::size_t> key_counts;         // uint64 keys
+  std::vector<std::size_t> string_key_counts;  // string keys (Go's set is uint64 only)
   std::vector<int> threads;
-  bool throughput;          // false: memory benchmarks only
-  std::size_t memory_keys;  // entries in the memory benchmark's map
+  bool throughput;                        // false: memory benchmarks only
+  bool all_workloads;                     // false: only the workloads marked quick in workloads.hpp
+  std::vector<std::size_t> memory_sizes;  // entries in the memory benchmark's maps; 0 = empty
   // Defaults for Google Benchmark's flags, used unless the command line sets them. Several
   // short repetitions rather than one long run: bench_report.py keeps the best repetition,
   // which filters out the moments other processes took the CPU.
-  double min_time;  // seconds per repetition
+  double min_time;     // seconds per repetition
+  double go_min_time;  // the same for Go's set (its 1024-key maps stay in cache and steady
+                       // sooner), when the command line does not set --benchmark_min_time
   int repetitions;
   bool verify;  // check results too (smoke mode, the ctest)
   const char* description;
 };
 
 constexpr std::size_t k2_10 = std::size_t{1} << 10;
+constexpr std::size_t k2_16 = std::size_t{1} << 16;
 constexpr std::size_t k2_20 = std::size_t{1} << 20;
 
 // clang-format off
 const mode_spec modes[] = {
-  // name     strings keys            threads        tput   memory min_t reps verify
-  {"quick",   false, {k2_20},         {1, 2, 4},     true,  k2_20, 0.07,  3,  false,
-   "2^20 uint64 keys, 1/2/4 threads, every workload and map, memory (~3.5 min)"},
-  {"full",    true,  {k2_10, k2_20},  {1, 2, 4, 8},  true,  k2_20, 0.2,   3,  false,
-   "2^10 and 2^20 keys, uint64 and string keys, 1/2/4/8 threads, memory (< 30 min)"},
-  {"memory",  false, {},              {},            false, k2_20, 0,     1,  false,
-   "bytes per entry at 2^20 uint64 entries only"},
-  {"smoke",   true,  {k2_10},         {1, 2},        true,  k2_10, 0.001, 1,  true,
+  // name    uint64 keys     string keys  threads       tput   all    memory sizes
+  //   min_t  go_min_t reps verify
+  {"quick",  {k2_20},        {},          {1, 2, 4},    true,  false, {0, k2_10, k2_16, k2_20},
+     0.07,  0.05,  3,  false,
+   "2^20 uint64 keys, 1/2/4 threads, every map; the workloads marked quick (ours but "
+   "fill_reserve, 4 of Go's set); memory (~2.5 min; bench.sh with Go ~3 min)"},
+  {"full",   {k2_10, k2_20}, {k2_20},     {1, 2, 4, 8}, true,  true,  {0, k2_10, k2_16, k2_20},
+     0.15,  0.05,  3,  false,
+   "2^10 and 2^20 uint64 keys, 2^20 string keys, 1/2/4/8 threads, every workload and map, "
+   "memory (< 30 min)"},
+  {"memory", {},             {},          {},           false, false, {0, k2_10, k2_16, k2_20},
+     0,     0,     1,  false,
+   "heap bytes of an empty map, and per entry at 2^10, 2^16 and 2^20 uint64 entries"},
+  {"smoke",  {k2_10},        {k2_10},     {1, 2},       true,  true,  {0, k2_10},
+     0.001, 0.001, 1,  true,
    "every benchmark once, briefly, on 2^10 keys, checking results (the ctest)"},
 };
 // clang-format on
@@ -89,6 +103,10 @@ constexpr std::size_t fill_inserts_per_iteration = std::size_t{1} << 16;
 // Smoke mode checks results, not only that benchmarks run: each check that fails marks its
 // benchmark as errored and makes main() return 1, so the ctest smoke test fails.
 bool verify_results = false;
+
+// Whether the command line set --benchmark_min_time, which then applies to every benchmark
+// (the modes' go_min_time would otherwise override it for Go's set).
+bool min_time_given = false;
 std::atomic<bool> verification_failed{false};
 
 void fail_check(benchmark::State& state, const char* what) {
@@ -202,9 +220,11 @@ void run_steady(benchmark::State& state, workload_id w, std::size_t key_count) {
   }
 }
 
-// Filling fresh maps from empty; each thread inserts its own slice of the keys.
+// Filling fresh maps from empty; each thread inserts its own slice of the keys. With reserve,
+// each fresh map is first reserve()d for every key, untimed: what is timed is the inserts into
+// a table sized for them.
 template <class Map, class Key>
-void run_fill(benchmark::State& state, std::size_t key_count) {
+void run_fill(benchmark::State& state, std::size_t key_count, bool reserve) {
   static const std::vector<Key>* keys = nullptr;
   static std::vector<std::unique_ptr<Map>> maps;
   static std::optional<thread_barrier> barrier;
@@ -228,8 +248,10 @@ void run_fill(benchmark::State& state, std::size_t key_count) {
     state.PauseTiming();
     // Every thread has passed the previous iteration's closing barrier: the maps are idle.
     if (thread == 0) {
-      for (auto& map : maps)
+      for (auto& map : maps) {
         map = std::make_unique<Map>();
+        if (reserve) map->reserve(key_count);
+      }
     }
     if (threads > 1) barrier->arrive_and_wait();  // the fresh maps are visible to all
     state.ResumeTiming();
@@ -261,34 +283,260 @@ void run_fill(benchmark::State& state, std::size_t key_count) {
 
 template <class Map, class Key>
 void run_workload(benchmark::State& state, workload_id w, std::size_t key_count) {
-  if (w == workload_id::fill) {
-    run_fill<Map, Key>(state, key_count);
+  if (w == workload_id::fill || w == workload_id::fill_reserve) {
+    run_fill<Map, Key>(state, key_count, w == workload_id::fill_reserve);
   } else {
     run_steady<Map, Key>(state, w, key_count);
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Go's sync.Map benchmark set (see workloads.hpp): a fresh map per invocation, set up as Go
+// sets it up, and Go's loop bodies with Go's key indices.
+
+template <class Map>
+struct go_inputs {
+  std::unique_ptr<Map> map;
+  std::vector<std::vector<std::uint64_t>> fresh;  // thread t: keys of indices t*N .. t*N+N-1
+};
+
+// The current invocation's go_inputs. Only thread 0 touches it, before the start barrier;
+// every thread of the invocation that built the previous one has been joined by then.
+inline cache_slot go_cache;
+
+template <class Map>
+void run_go(benchmark::State& state, workload_id w) {
+  using Key = std::uint64_t;
+  static go_inputs<Map>* inputs = nullptr;  // written by thread 0 before the start barrier
+  const go_workload_info& g = go_info(w);
+  // Go's b.N for this goroutine: Google Benchmark runs max_iterations on every thread.
+  const auto n = static_cast<std::uint64_t>(state.max_iterations);
+  if (state.thread_index() == 0) {
+    // The other workloads' prefilled maps and streams only cost memory from here on.
+    prefilled_maps.clear();
+    stream_cache.clear();
+    key_cache.clear();
+    go_cache.clear();  // frees the previous invocation's map before building this one
+    const auto threads = static_cast<std::uint64_t>(state.threads());
+    inputs = &go_cache.get<go_inputs<Map>>("go", [&] {
+      auto built = std::make_shared<go_inputs<Map>>();
+      built->map = make_go_map<Map>(w);
+      if (g.fresh_keys) {
+        built->fresh.resize(threads);
+        for (std::uint64_t t = 0; t < threads; ++t) {
+          built->fresh[t].reserve(n);
+          for (std::uint64_t k = 0; k < n; ++k)
+            built->fresh[t].push_back(key_traits<Key>::make(t * n + k));
+        }
+      }
+      return built;
+    });
+  }
+
+  auto it = state.begin();  // the start barrier: thread 0's setup is visible from here on
+  const auto end = state.end();
+  Map& map = *inputs->map;
+  const auto thread = static_cast<std::uint64_t>(state.thread_index());
+  const std::vector<Key>& small = go_small_keys();
+  const Key* fresh = inputs->fresh.empty() ? nullptr : inputs->fresh[thread].data();
+  std::uint64_t i = thread * n;   // Go's loop counter, starting at id*b.N
+  std::uint64_t j = i % go_span;  // i % (hits + misses), kept without a division
+  std::size_t k = 0;              // i - thread*n: this thread's fresh key for index i
+  const auto step = [&] {
+    ++i;
+    ++k;
+    if (++j == go_span) j = 0;
+  };
+  std::uint64_t failures = 0;  // results Go's benchmark (or the map's contract) rules out
+  std::uint64_t hits = 0;
+
+  switch (w) {
+    case workload_id::go_load_mostly_hits:
+    case workload_id::go_load_mostly_misses:
+      for (; it != end; ++it, step())
+        hits += map.load(small[j]);
+      break;
+    case workload_id::go_load_or_store_balanced:
+    case workload_id::go_load_and_delete_balanced: {
+      const bool store = w == workload_id::go_load_or_store_balanced;
+      for (; it != end; ++it, step()) {
+        const std::uint64_t jj = j % (2 * g.hits);  // i % (hits + misses), hits == misses
+        if (jj < g.hits) {
+          // LoadOrStore(j, i) must load; LoadAndDelete(j) hits until j has gone once.
+          if (store) {
+            failures += !map.load_or_store(small[jj], i);
+          } else {
+            map.load_and_delete(small[jj]);
+          }
+        } else {
+          // Index i was never stored: LoadOrStore must store, LoadAndDelete must miss.
+          failures += store ? map.load_or_store(fresh[k], i) : map.load_and_delete(fresh[k]);
+        }
+      }
+      break;
+    }
+    case workload_id::go_load_or_store_unique:
+      for (; it != end; ++it, step())
+        failures += map.load_or_store(fresh[k], i);
+      break;
+    case workload_id::go_load_or_store_collision:
+      for (; it != end; ++it, step())
+        failures += !map.load_or_store(small[0], 0);
+      break;
+    case workload_id::go_load_and_delete_unique:
+      for (; it != end; ++it, step())
+        failures += map.load_and_delete(fresh[k]);
+      break;
+    case workload_id::go_load_and_delete_collision:
+      for (; it != end; ++it, step()) {
+        if (map.load_and_delete(small[0])) map.store(small[0], 0);
+      }
+      break;
+    case workload_id::go_range:
+      for (; it != end; ++it, step()) {
+        const std::size_t calls = map.for_each([](const Key&, const value_type&) { return true; });
+        failures += calls != go_span;  // no writers: every entry, once
+      }
+      break;
+    case workload_id::go_adversarial_alloc: {
+      std::uint64_t stores = 0;
+      std::uint64_t loads_since_store = 0;
+      for (; it != end; ++it, step()) {
+        map.load(fresh[k]);
+        if (++loads_since_store > stores) {
+          map.load_or_store(fresh[k], stores);
+          loads_since_store = 0;
+          ++stores;
+        }
+      }
+      break;
+    }
+    case workload_id::go_adversarial_delete:
+      for (; it != end; ++it, step()) {
+        map.load(fresh[k]);
+        if (j == 0) {
+          // Go deletes inside its Range callback; sharded_map's callbacks must not call the
+          // map, so the first key is copied out and deleted after the Range returns.
+          Key first = 0;
+          bool found = false;
+          map.for_each([&](const Key& key, const value_type&) {
+            first = key;
+            found = true;
+            return false;
+          });
+          if (found) map.erase(first);
+          map.store(fresh[k], i);
+        }
+      }
+      break;
+    case workload_id::go_delete_collision:
+      for (; it != end; ++it, step())
+        map.erase(small[0]);
+      break;
+    case workload_id::go_swap_collision:
+      for (; it != end; ++it, step())
+        map.exchange(small[0], 0);
+      break;
+    case workload_id::go_swap_mostly_hits:
+    case workload_id::go_swap_mostly_misses:
+      for (; it != end; ++it, step()) {
+        if (j < g.hits) {
+          map.exchange(small[j], j);
+        } else {
+          map.exchange(fresh[k], i);
+          map.erase(fresh[k]);
+        }
+      }
+      break;
+    case workload_id::go_compare_and_swap_collision:
+      for (; it != end; ++it, step()) {
+        // Only the thread that swapped 0 for 42 swaps it back, so that must succeed.
+        if (map.compare_and_swap(small[0], 0, 42))
+          failures += !map.compare_and_swap(small[0], 42, 0);
+      }
+      break;
+    case workload_id::go_compare_and_swap_no_existing_key:
+      for (; it != end; ++it, step()) {
+        if (map.compare_and_swap(fresh[k], 0, 0)) {  // a missing key never matches
+          map.erase(fresh[k]);
+          ++failures;
+        }
+      }
+      break;
+    case workload_id::go_compare_and_swap_value_not_equal:
+      for (; it != end; ++it, step())
+        failures += map.compare_and_swap(small[0], 1, 2);
+      break;
+    case workload_id::go_compare_and_swap_mostly_hits:
+    case workload_id::go_compare_and_swap_mostly_misses:
+      for (; it != end; ++it, step()) {
+        // Present key j always holds j, so CompareAndSwap(j, j, j) succeeds; i is absent.
+        if (j < g.hits) {
+          failures += !map.compare_and_swap(small[j], j, j);
+        } else {
+          failures += map.compare_and_swap(fresh[k], i, i);
+        }
+      }
+      break;
+    case workload_id::go_compare_and_delete_collision:
+      for (; it != end; ++it, step()) {
+        if (map.compare_and_delete(small[0], 0)) map.store(small[0], 0);
+      }
+      break;
+    case workload_id::go_compare_and_delete_mostly_hits:
+    case workload_id::go_compare_and_delete_mostly_misses:
+      for (; it != end; ++it, step()) {
+        if (j < g.hits) {
+          if (map.compare_and_delete(small[j], j)) map.store(small[j], j);
+        } else if (map.compare_and_delete(fresh[k], i)) {  // i is absent: never deleted
+          map.store(fresh[k], i);
+          ++failures;
+        }
+      }
+      break;
+    default:
+      break;
+  }
+
+  state.SetItemsProcessed(state.iterations());
+  if (w == workload_id::go_load_mostly_hits || w == workload_id::go_load_mostly_misses) {
+    // A harness self-check: 1023/1024 and 1/1024.
+    state.counters["hit_ratio"] =
+        benchmark::Counter(static_cast<double>(hits) / static_cast<double>(state.iterations()),
+                           benchmark::Counter::kAvgThreads);
+  }
+  if (verify_results && failures != 0) {
+    fail_check(state,
+               "an operation returned what Go's benchmark (or the map's contract) rules out");
+  }
+}
+
 // Heap bytes per entry after filling an empty map with key_count uint64 -> uint64 entries,
-// without reserve(): the footprint a map grows to on its own.
+// without reserve(): the footprint a map grows to on its own, its fixed part included. With
+// key_count 0, the heap bytes of an empty map: the map object itself (allocated here) and
+// whatever its constructor allocates.
 template <class Map>
 void run_memory(benchmark::State& state, std::size_t key_count) {
   prefilled_maps.clear();
+  stream_cache.clear();
+  go_cache.clear();
   const std::vector<std::uint64_t>& keys = cached_keys<std::uint64_t>(key_count).hits;
   double bytes = 0;
   for (auto _ : state) {
-    const std::optional<std::size_t> before = heap_bytes_in_use();
+    heap_meter meter;
     auto map = std::make_unique<Map>();
     for (std::size_t i = 0; i < key_count; ++i)
       map->store(keys[i], i);
-    const std::optional<std::size_t> after = heap_bytes_in_use();
-    if (!before || !after) {
+    const std::optional<std::size_t> grown = meter.bytes_since();
+    if (!grown) {
       state.SkipWithError("heap usage unavailable: needs glibc >= 2.33 (mallinfo2)");
       break;
     }
-    bytes = static_cast<double>(*after) - static_cast<double>(*before);
+    bytes = static_cast<double>(*grown);
   }
-  state.counters["bytes_per_entry"] = bytes / static_cast<double>(key_count);
+  if (key_count != 0) state.counters["bytes_per_entry"] = bytes / static_cast<double>(key_count);
   state.counters["heap_bytes"] = bytes;
+  state.counters["sizeof"] = static_cast<double>(sizeof(Map));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,10 +545,15 @@ void run_memory(benchmark::State& state, std::size_t key_count) {
 // Maps innermost: the maps of one table row (workload, threads) run back to back, seconds
 // apart, so a ratio compares measurements taken under the same background load; they share
 // one set of streams, and each map keeps its prefilled instance across the row's workloads.
+bool in_mode(const mode_spec& mode, const workload_info& w) {
+  return mode.all_workloads || w.quick;
+}
+
 template <class Key>
-void register_throughput(const mode_spec& mode) {
-  for (const std::size_t key_count : mode.key_counts) {
+void register_throughput(const mode_spec& mode, const std::vector<std::size_t>& key_counts) {
+  for (const std::size_t key_count : key_counts) {
     for (const workload_info& w : workloads) {
+      if (w.initial == initial_state::go || !in_mode(mode, w)) continue;
       for (const int threads : mode.threads) {
         for_each_map([&](auto tag) {
           using Map = typename decltype(tag)::template type<Key>;
@@ -316,6 +569,27 @@ void register_throughput(const mode_spec& mode) {
               ->Threads(threads);
         });
       }
+    }
+  }
+}
+
+// Go's set: uint64 keys only (Go's are ints), named with the set's 1024-key span.
+void register_go_set(const mode_spec& mode) {
+  for (const workload_info& w : workloads) {
+    if (w.initial != initial_state::go || !in_mode(mode, w)) continue;
+    for (const int threads : mode.threads) {
+      for_each_map([&](auto tag) {
+        using Map = typename decltype(tag)::template type<std::uint64_t>;
+        if (is_read_only_floor<Map>::value && !w.read_only) return;  // it has no lock
+        if (go_info(w.which).range_writing && !for_each_with_writers<Map>::value) return;
+        const std::string name =
+            std::string(w.id) + "/u64/" + std::to_string(go_span) + '/' + Map::id();
+        const workload_id which = w.which;
+        benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
+            name.c_str(), [which](benchmark::State& state) { run_go<Map>(state, which); });
+        b->UseRealTime()->Threads(threads);
+        if (!min_time_given && mode.go_min_time != mode.min_time) b->MinTime(mode.go_min_time);
+      });
     }
   }
 }
@@ -337,10 +611,12 @@ void register_memory(std::size_t key_count) {
 
 void register_mode(const mode_spec& mode) {
   if (mode.throughput) {
-    register_throughput<std::uint64_t>(mode);
-    if (mode.string_keys) register_throughput<std::string>(mode);
+    register_throughput<std::uint64_t>(mode, mode.key_counts);
+    register_throughput<std::string>(mode, mode.string_key_counts);
+    register_go_set(mode);
   }
-  register_memory(mode.memory_keys);
+  for (const std::size_t size : mode.memory_sizes)
+    register_memory(size);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,12 +654,30 @@ void add_context(const mode_spec& mode) {
 
   std::string workload_ids;
   for (const workload_info& w : workloads) {
+    if (mode.throughput && !in_mode(mode, w)) continue;
     if (!workload_ids.empty()) workload_ids += ',';
     workload_ids += w.id;
     AddCustomContext(std::string("syncmap.workload.") + w.id, w.description);
   }
   AddCustomContext("syncmap.workloads", workload_ids);
-  AddCustomContext("syncmap.memory_keys", std::to_string(mode.memory_keys));
+  std::string memory_sizes;
+  for (const std::size_t size : mode.memory_sizes)
+    memory_sizes += (memory_sizes.empty() ? "" : ",") + std::to_string(size);
+  AddCustomContext("syncmap.memory_keys", memory_sizes);
+
+  // Map and workload pairs left out on purpose, with the reason (the report lists them).
+  std::string not_run;
+  for (const go_workload_info& g : go_workloads) {
+    if (!g.range_writing) continue;
+    for_each_map([&](auto tag) {
+      using Map = typename decltype(tag)::template type<std::uint64_t>;
+      if (for_each_with_writers<Map>::value || is_read_only_floor<Map>::value) return;
+      if (!not_run.empty()) not_run += "; ";
+      not_run += std::string(info(g.which).id) + " on " + Map::id() +
+                 ": its for_each is unsafe while other threads write";
+    });
+  }
+  AddCustomContext("syncmap.not_run", not_run);
 
   AddCustomContext("build.compiler", SYNCMAP_BENCH_COMPILER);
   AddCustomContext("build.cxx_flags", SYNCMAP_BENCH_CXX_FLAGS);
@@ -451,6 +745,7 @@ int main(int argc, char** argv) {
       continue;
     }
     if (arg == "--help" || arg == "-h") print_help();
+    if (arg.rfind("--benchmark_min_time", 0) == 0) min_time_given = true;
     args.push_back(argv[i]);
   }
   std::vector<std::string> defaults;

@@ -1,38 +1,61 @@
 #!/usr/bin/env bash
-# Build and run syncmap's benchmarks, keep the JSON, print a markdown table of ratios.
+# Build and run syncmap's benchmarks, keep the JSON, print a markdown table of ratios, draw plots.
 #
-#   bash scripts/bench.sh [--quick|--full|--memory] [-- <extra syncmap_bench flags>]
+#   bash scripts/bench.sh [--quick|--full|--memory] [--plots-to DIR | --no-plots]
+#                         [-- <extra syncmap_bench flags>]
 #
-#   --quick   (default) 2^20 uint64 keys, 1/2/4 threads, all workloads and maps, memory; ~3 min
-#   --full    also string keys, 2^10 keys and 8 threads; < 30 min
-#   --memory  bytes per entry only
+#   --quick   (default) 2^20 uint64 keys, 1/2/4 threads, every map; syncmap's workloads but
+#             fill_reserve, and 4 of Go's sync.Map set; memory; about 3 minutes on 2 cores, Go
+#             included
+#   --full    also 2^10 uint64 keys, 2^20 string keys, 8 threads, fill_reserve and all 23 of
+#             Go's set; < 30 min
+#   --memory  heap bytes only (empty map; per entry at 2^10, 2^16, 2^20)
+#   --plots-to DIR   write the PNG plots, a README.md naming machine and date, and the report
+#             (report.md) to DIR, e.g. docs/bench; default build/bench/results/<timestamp>/
+#   --no-plots       skip the plots
 #
 # Installs missing Debian packages (through scripts/install-deps.sh), configures the `bench`
 # preset (build/bench, -O2 -DNDEBUG), builds syncmap_bench, runs it with JSON output to
-# build/bench/results/<timestamp>.json, and renders build/bench/results/<timestamp>.md with
-# scripts/bench_report.py. Every throughput cell is Mops/s and its ratio to
-# std::unordered_map + std::mutex measured in the same run.
+# build/bench/results/<timestamp>.json (machine, compiler, flags, peer versions and git commit
+# in its context), and renders build/bench/results/<timestamp>.md with scripts/bench_report.py.
+# Every throughput cell is Mops/s and its ratio to std::unordered_map + std::mutex measured in
+# the same run.
 #
 # When Go is available (golang-go is installed like the other packages; if that fails the Go
 # part is skipped with one line), it also builds bench/go offline (GOPROXY=off, caches under
-# build/bench) and runs it after the C++ benchmarks in quick and full mode: Go's sync.Map and
-# map + sync.RWMutex on the same keys and streams, written to <timestamp>.go.json and merged
-# into the same tables. Set SYNCMAP_BENCH_GO=0 to skip it.
+# build/bench) and runs it after the C++ benchmarks in quick and full mode (-mode=<mode>: the
+# same workloads, threads and times): Go's sync.Map and map + sync.RWMutex on the same keys
+# and streams, written to <timestamp>.go.json and merged into the same tables. Set
+# SYNCMAP_BENCH_GO=0 to skip it.
+#
+# Plots need gnuplot (Debian gnuplot-nox, installed when missing; without it the plots are
+# skipped with one line): throughput against threads for each workload, one line per map, and
+# a bar chart of bytes per entry.
 #
 # Environment: SYNCMAP_BENCH_JOBS (build parallelism, default 2), CXX is ignored (the preset
 # picks g++).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+caller_dir="$PWD" # a relative --plots-to is relative to where the script was started
 cd "$root"
 
 mode=quick
 extra=()
+plots_dir=
+plots=1
 while (($#)); do
   case "$1" in
     --quick) mode=quick ;;
     --full) mode=full ;;
     --memory) mode=memory ;;
+    --plots-to)
+      [[ $# -ge 2 && -n $2 ]] || { echo "bench.sh: --plots-to needs a directory" >&2; exit 2; }
+      plots_dir="$2"
+      shift
+      ;;
+    --plots-to=*) plots_dir="${1#--plots-to=}" ;;
+    --no-plots) plots=0 ;;
     -h | --help)
       awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
       exit 0
@@ -57,6 +80,15 @@ say() { printf '\n== %s\n' "$*" >&2; }
 source scripts/install-deps.sh
 need_packages g++ cmake make libbenchmark-dev libabsl-dev libtbb-dev libcuckoo-dev python3 \
   pkg-config
+
+if ((plots)) && ! command -v gnuplot >/dev/null 2>&1; then
+  # A subshell: need_packages exits when it cannot install, and the plots are optional.
+  (need_packages gnuplot-nox) >/dev/null 2>&1 || true
+  if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "bench.sh: skipping the plots (gnuplot-nox not installed and not installable)" >&2
+    plots=0
+  fi
+fi
 
 go_wanted=0
 if [[ $mode != memory && ${SYNCMAP_BENCH_GO:-1} != 0 ]]; then
@@ -122,9 +154,8 @@ say "running syncmap_bench --mode=$mode (results: $json)"
 merge=()
 if ((go_wanted)); then
   go_json="$results_dir/$stamp.go.json"
-  go_args=(-out="$go_json")
-  if [[ $mode == full ]]; then go_args+=("-threads=1,2,4,8" -min_time=0.2); fi
-  say "running bench/go (results: $go_json)"
+  go_args=(-mode="$mode" -out="$go_json")
+  say "running bench/go -mode=$mode (results: $go_json)"
   if "$go_exe" "${go_args[@]}"; then
     merge=(--merge "$go_json")
   else
@@ -133,5 +164,11 @@ if ((go_wanted)); then
 fi
 
 # --- report ----------------------------------------------------------------------------------
-python3 scripts/bench_report.py "$json" "${merge[@]}" | tee "$report"
-say "JSON: $json   table: $report"
+plot_args=()
+if ((plots)); then
+  if [[ -n $plots_dir && $plots_dir != /* ]]; then plots_dir="$caller_dir/$plots_dir"; fi
+  plots_dir="${plots_dir:-$results_dir/$stamp}"
+  plot_args=(--plots "$plots_dir")
+fi
+python3 scripts/bench_report.py "$json" "${merge[@]}" "${plot_args[@]}" | tee "$report"
+say "JSON: $json   table: $report${plot_args:+   plots: $plots_dir/README.md}"

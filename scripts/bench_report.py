@@ -12,10 +12,19 @@ When the run has repetitions, a cell shows the best repetition: on a shared mach
 processes only ever slow a benchmark down, so the fastest repetition is the least disturbed
 one. A cell whose repetitions differ by more than NOISY_SPREAD is marked with '~'.
 
+Go's sync.Map benchmark set (workloads go_*, from Go's src/sync/map_bench_test.go) gets a table
+of its own; one operation there is one iteration of Go's loop body, as in Go's ns/op.
+
 --merge adds the maps of another Google-Benchmark-shaped JSON file as more columns: bench.sh
 passes the Go program's results (bench/go: Go's sync.Map and map + sync.RWMutex on the same
 keys and operation streams). Those ran in another process, minutes apart, so their ratios to
 the reference carry that run's background load as well.
+
+--plots DIR also draws PNG plots with gnuplot into DIR: for each table and workload, throughput
+against threads with one line per map (throughput-<workload>-<key type>-<keys>.png), and a bar
+chart of heap bytes per entry (memory-bytes-per-entry.png); plus DIR/README.md naming the
+machine, build and date and listing the plots. Earlier throughput-*.png and memory-*.png files
+in DIR are removed first, so the directory shows one run.
 
 Only the Python standard library is used. Benchmark names are parsed as
 <workload>/<key type>/<key count>/<map id>[/...] (see bench/syncmap_bench.cpp); the map and
@@ -24,7 +33,11 @@ workload order and display names come from the JSON context (syncmap.* keys).
 
 import argparse
 import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 
 NOISY_SPREAD = 0.20  # (best - worst) / best across repetitions above this gets a '~'
@@ -37,8 +50,17 @@ EXPECTED_HIT_RATIO = {
     "load_misses": (0.0, 0.001),
     "hot_key_reads": (0.999, 1.0),
     "load90_store10": (0.999, 1.0),
+    "load50_store50": (0.999, 1.0),
     "load50_store25_erase25": (0.40, 0.60),
+    "go_LoadMostlyHits": (0.99, 1.0),  # 1023 of 1024
+    "go_LoadMostlyMisses": (0.0, 0.01),  # 1 of 1024
 }
+
+GO_SET_PREFIX = "go_"  # Go's sync.Map benchmark set: workload ids go_<Go's benchmark name>
+
+
+def is_go_set(workload):
+    return workload.startswith(GO_SET_PREFIX)
 
 
 def power_of_two(n):
@@ -54,7 +76,9 @@ def fmt_rate(ops_per_second):
         return "%.0f" % mops
     if mops >= 10:
         return "%.1f" % mops
-    return "%.2f" % mops
+    if mops >= 1:
+        return "%.2f" % mops
+    return "%.3g" % mops
 
 
 def fmt_ratio(r):
@@ -69,6 +93,7 @@ class Run:
         self.cpu_shares = []  # cpu_time / real_time per repetition (cores busy on our threads)
         self.hit_ratios = []
         self.bytes_per_entry = []
+        self.heap_bytes = []
         self.errors = []
 
     @property
@@ -105,6 +130,8 @@ def load_runs(data):
             run.hit_ratios.append(float(entry["hit_ratio"]))
         if "bytes_per_entry" in entry:
             run.bytes_per_entry.append(float(entry["bytes_per_entry"]))
+        if "heap_bytes" in entry:
+            run.heap_bytes.append(float(entry["heap_bytes"]))
     return runs
 
 
@@ -119,6 +146,21 @@ def map_label(context, map_id):
 
 def header(context, path):
     lines = ["# syncmap benchmarks (%s mode)" % context.get("syncmap.mode", "?"), ""]
+    lines += run_facts(context)
+    lines.append("- Source: `%s`" % path)
+    lines.append("")
+    lines.append(
+        "Mops/s = million operations per second of wall time, summed over threads; "
+        "(x) = ratio to %s in this run; best of the repetitions; `~` = repetitions differ "
+        "by more than %d%% (noisy). Threads above the hardware thread count oversubscribe "
+        "on purpose." % (map_label(context, context.get("syncmap.reference", "")),
+                         NOISY_SPREAD * 100))
+    return lines
+
+
+def run_facts(context):
+    """Machine, build, peers, Go, commit and date, as markdown list items."""
+    lines = []
     cpu = context.get("machine.cpu_model", "?")
     lines.append(
         "- Machine: %s, %s hardware threads, %s; %s"
@@ -140,10 +182,12 @@ def header(context, path):
         lines.append("- Peers: " + ", ".join(peers))
     if context.get("syncmap.go.version"):
         lines.append(
-            "- Go: %s, GOMAXPROCS %s (goroutines = threads), min time %ss x %s repetitions; "
-            "run in its own process after the C++ benchmarks, on the same keys and streams"
+            "- Go: %s, GOMAXPROCS %s (goroutines = threads), min time %ss (Go's set %ss) x %s "
+            "repetitions; run in its own process after the C++ benchmarks, on the same keys "
+            "and streams"
             % (context["syncmap.go.version"], context.get("syncmap.go.gomaxprocs", "?"),
                context.get("syncmap.go.min_time", "?"),
+               context.get("syncmap.go.set_min_time", "?"),
                context.get("syncmap.go.repetitions", "?")))
     if context.get("syncmap.maps_skipped"):
         lines.append("- Skipped (not found at configure time): " + context["syncmap.maps_skipped"])
@@ -153,33 +197,62 @@ def header(context, path):
         % (context.get("syncmap.version", "?"), context.get("git", "?"),
            context.get("date", "?"),
            "/".join("%.2f" % x for x in load) if isinstance(load, list) else "?"))
-    lines.append("- Source: `%s`" % path)
-    lines.append("")
-    lines.append(
-        "Mops/s = million operations per second of wall time, summed over threads; "
-        "(x) = ratio to %s in this run; best of the repetitions; `~` = repetitions differ "
-        "by more than %d%% (noisy). Threads above the hardware thread count oversubscribe "
-        "on purpose." % (map_label(context, context.get("syncmap.reference", "")),
-                         NOISY_SPREAD * 100))
     return lines
+
+
+def table_groups(runs):
+    """[(go_set, key_type, keys)] in report order: syncmap's workloads by key type and count,
+    then Go's set."""
+    groups = {(is_go_set(k[0]), k[1], k[2]) for k, r in runs.items()
+              if k[0] != "memory" and (r.rates or r.errors)}
+    return sorted(groups, key=lambda g: (g[0], ["u64", "str"].index(g[1])
+                                         if g[1] in ("u64", "str") else 9, g[2]))
+
+
+def group_title(group):
+    go_set, key_type, keys = group
+    if go_set:
+        return ("Go's sync.Map benchmark set (%s, Go's %s-key span)"
+                % (KEY_TYPE_NAMES.get(key_type, key_type), keys))
+    return "%s %s" % (power_of_two(keys), KEY_TYPE_NAMES.get(key_type, key_type))
+
+
+def group_workloads(group, workloads):
+    return [w for w in workloads if is_go_set(w) == group[0]]
+
+
+def maps_in(runs, maps, group):
+    go_set, key_type, keys = group
+    return [m for m in maps if any(
+        k[1] == key_type and k[2] == keys and k[3] == m and is_go_set(k[0]) == go_set
+        for k in runs)]
+
+
+def not_run_lines(context):
+    """The context's syncmap.not_run entries (map/workload pairs left out on purpose)."""
+    items = [x.strip() for x in context.get("syncmap.not_run", "").split(";") if x.strip()]
+    return ["- Not run: %s." % x for x in items]
 
 
 def throughput_tables(context, runs, maps, workloads):
     reference = context.get("syncmap.reference", maps[0])
-    groups = sorted({(k[1], k[2]) for k, r in runs.items() if k[0] != "memory" and r.rates},
-                    key=lambda g: (["u64", "str"].index(g[0]) if g[0] in ("u64", "str") else 9,
-                                   g[1]))
     lines = []
-    for key_type, keys in groups:
-        present = [m for m in maps if any(
-            k[1] == key_type and k[2] == keys and k[3] == m for k in runs)]
-        lines += ["", "## %s %s" % (power_of_two(keys), KEY_TYPE_NAMES.get(key_type, key_type)),
-                  ""]
+    for group in table_groups(runs):
+        go_set, key_type, keys = group
+        present = maps_in(runs, maps, group)
+        lines += ["", "## " + group_title(group), ""]
+        if go_set:
+            lines += ["Go's `src/sync/map_bench_test.go` benchmarks with Go's setup, loop bodies "
+                      "and key indices (key index i is the i-th derived uint64 key). One "
+                      "operation = one iteration of Go's loop body (`go_Range`: one whole Range "
+                      "over 1024 entries), so Mops/s = 1000 / (Go's ns/op). Ids are Go's names "
+                      "with a `go_` prefix.", ""]
         lines.append("| workload | threads | " + " | ".join(map_label(context, m)
                                                            for m in present) + " |")
         lines.append("|---|---:|" + "---:|" * len(present))
         thread_counts = sorted({k[4] for k in runs if k[1] == key_type and k[2] == keys})
-        for workload in workloads:
+        for workload in group_workloads(group, workloads):
+            label = workload[len(GO_SET_PREFIX):] if go_set else workload
             for threads in thread_counts:
                 row_runs = {m: runs.get((workload, key_type, keys, m, threads)) for m in present}
                 if not any(r and (r.rates or r.errors) for r in row_runs.values()):
@@ -200,30 +273,59 @@ def throughput_tables(context, runs, maps, workloads):
                         if run.spread > NOISY_SPREAD:
                             cell += " ~"
                         cells.append(cell)
-                lines.append("| %s | %d | %s |" % (workload, threads, " | ".join(cells)))
+                lines.append("| %s | %d | %s |" % (label, threads, " | ".join(cells)))
+        if go_set:
+            notes = not_run_lines(context)
+            if notes:
+                lines += ["", "Empty cells: the map cannot run that workload."] + notes
     return lines
+
+
+def memory_rows(runs):
+    """{map_id: {entries: bytes per entry, 0: heap bytes of the empty map}}."""
+    rows = defaultdict(dict)
+    for (workload, _, keys, map_id, _), run in runs.items():
+        if workload != "memory":
+            continue
+        if keys == 0 and run.heap_bytes:
+            rows[map_id][0] = min(run.heap_bytes)
+        elif keys > 0 and run.bytes_per_entry:
+            rows[map_id][keys] = min(run.bytes_per_entry)
+    return rows
 
 
 def memory_table(context, runs, maps):
     reference = context.get("syncmap.reference", maps[0])
-    rows = {k[3]: r for k, r in runs.items() if k[0] == "memory" and r.bytes_per_entry}
+    rows = memory_rows(runs)
     if not rows:
         return []
-    keys = next(k[2] for k in runs if k[0] == "memory")
-    ref = rows.get(reference)
-    lines = ["", "## Memory: heap bytes per entry, %s uint64 -> uint64 entries" %
-             power_of_two(keys), "",
-             "Heap in use (glibc `mallinfo2`) after filling an empty map without `reserve`, "
-             "minus before, divided by the entry count. Allocator chunk overhead included.", "",
-             "| map | bytes/entry | vs reference |", "|---|---:|---:|"]
+    sizes = sorted({n for r in rows.values() for n in r if n > 0})
+    largest = sizes[-1] if sizes else None
+    has_empty = any(0 in r for r in rows.values())
+    lines = ["", "## Memory: heap bytes, uint64 -> uint64 entries", "",
+             "Heap in use (glibc `mallinfo2`, allocator chunk overhead included) after filling "
+             "an empty map without `reserve`, minus before, divided by the entry count: the "
+             "fixed part of a map is in every per-entry figure. Empty map: the heap bytes of a "
+             "default-constructed map, the object itself included.", ""]
+    header = ["map"] + (["empty map (bytes)"] if has_empty else []) + \
+        ["bytes/entry at %s" % power_of_two(n) for n in sizes]
+    if largest:
+        header.append("vs reference at %s" % power_of_two(largest))
+    lines += ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    ref = rows.get(reference, {})
     for m in maps:
-        run = rows.get(m)
-        if run is None:
+        row = rows.get(m)
+        if not row:
             continue
-        b = min(run.bytes_per_entry)
-        ratio = fmt_ratio(b / min(ref.bytes_per_entry)) if ref else ""
         note = " (measured on std::allocator)" if m == "tbb_hash_map" else ""
-        lines.append("| %s%s | %.1f | %s |" % (map_label(context, m), note, b, ratio))
+        cells = [map_label(context, m) + note]
+        if has_empty:
+            cells.append("%.0f" % row[0] if 0 in row else "")
+        cells += ["%.1f" % row[n] if n in row else "" for n in sizes]
+        if largest:
+            cells.append(fmt_ratio(row[largest] / ref[largest])
+                         if largest in row and ref.get(largest) else "")
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -254,9 +356,8 @@ def headline(context, runs):
     add("load90_store10, sharded_map: 4 threads / 2 threads",
         best(runs, "load90_store10", "u64", keys, subject, 4),
         best(runs, "load90_store10", "u64", keys, subject, 2))
-    mem = {k[3]: min(r.bytes_per_entry) for k, r in runs.items()
-           if k[0] == "memory" and r.bytes_per_entry}
-    add("bytes/entry: sharded_map / absl_flat_mutex", mem.get(subject),
+    mem = {m: row.get(keys) for m, row in memory_rows(runs).items()}
+    add("bytes/entry at 2^20: sharded_map / absl_flat_mutex", mem.get(subject),
         mem.get("absl_flat_mutex"), unit="bytes", scale=1)
     if not lines:
         return []
@@ -290,6 +391,12 @@ def rcu_headline(runs):
             % (threads, "" if threads == 1 else "s"),
             rate("load_hits", "go_sync_map", threads),
             rate("load_hits", "unordered_map_mutex", threads))
+    # Go's own set, on its 1024-key span: rcu_map against the map it mirrors.
+    for workload in ("go_LoadMostlyHits", "go_LoadAndDeleteCollision", "go_LoadOrStoreBalanced",
+                     "go_AdversarialAlloc", "go_AdversarialDelete"):
+        add("%s, 2 threads: rcu_map / go_sync_map" % workload,
+            best(runs, workload, "u64", 1024, "rcu_map", 2),
+            best(runs, workload, "u64", 1024, "go_sync_map", 2))
     if not lines:
         return []
     return ["", "## rcu_map headline ratios (2^20 uint64 keys, this run)", "",
@@ -333,11 +440,197 @@ def checks(runs, merged_maps=()):
     return lines
 
 
+# ---------------------------------------------------------------------------------------------
+# Plots (gnuplot).
+
+# Line colors by column position: the reference black, syncmap's maps warm, the rest cool.
+PALETTE = ["#000000", "#d62728", "#ff7f0e", "#e377c2", "#1f77b4", "#2ca02c", "#7f7f7f",
+           "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#393b79", "#637939"]
+SYNCMAP_MAPS = ("sharded_map", "sharded_map_shared_mutex", "rcu_map")
+# Embedded in the plots README; every other plot is linked.
+FEATURED_PLOTS = ("load_hits", "hot_key_reads", "load90_store10", "load50_store25_erase25",
+                  "fill", "go_LoadMostlyHits", "go_AdversarialAlloc")
+STALE_PREFIXES = ("throughput-", "memory-")
+
+
+def gp_string(text):
+    """A gnuplot double-quoted string (noenhanced terminals show it as is; newlines kept)."""
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def map_plain_name(context, map_id):
+    return context.get("syncmap.map." + map_id, map_id)
+
+
+def plot_script(context, runs, maps, workloads, directory):
+    """Returns (gnuplot script, [(group, workload, file name)], memory file name or None)."""
+    out = ["set terminal pngcairo size 1000,600 font 'DejaVu Sans,10' noenhanced"]
+    made = []
+    cpus = context.get("num_cpus") or context.get("machine.hardware_threads")
+    machine = "%s, %s hardware threads" % (context.get("machine.cpu_model", "?"), cpus or "?")
+    color = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(maps)}
+    reference = context.get("syncmap.reference", maps[0] if maps else "")
+    block = 0
+    for group in table_groups(runs):
+        go_set, key_type, keys = group
+        present = maps_in(runs, maps, group)
+        threads = sorted({k[4] for k in runs if k[1] == key_type and k[2] == keys})
+        for workload in group_workloads(group, workloads):
+            series = []
+            for m in present:
+                points = []
+                for t in threads:
+                    run = runs.get((workload, key_type, keys, m, t))
+                    if run and run.rates:
+                        points.append((t, run.best / 1e6))
+                if points:
+                    series.append((m, points))
+            if not series:
+                continue
+            name = "throughput-%s-%s-%s.png" % (workload, key_type, keys)
+            made.append((group, workload, name))
+            out += ["reset", "set output %s" % gp_string(os.path.join(directory, name))]
+            description = context.get("syncmap.workload." + workload, "")
+            out.append("set title %s" % gp_string(
+                "%s: %s\n%s; %s" % (workload, description, group_title(group), machine)))
+            out += ["set logscale x 2", "set logscale y",
+                    "set xtics (%s)" % ", ".join("'%d' %d" % (t, t) for t in threads),
+                    "set xrange [%g:%g]" % (threads[0] / 1.25, threads[-1] * 1.25),
+                    "set xlabel 'threads (goroutines for Go)'",
+                    "set ylabel 'Mops/s, best repetition (log scale)'",
+                    "set grid xtics ytics mytics", "set key outside right top vertical",
+                    "set rmargin 44"]
+            if cpus and threads[0] <= int(cpus) <= threads[-1]:
+                out.append("set arrow 1 from %s, graph 0 to %s, graph 1 nohead dt 3 lc rgb "
+                           "'#999999'" % (cpus, cpus))
+                out.append("set label 1 'hardware threads' at %s, graph 0.04 offset 0.5,0 "
+                           "tc rgb '#777777'" % cpus)
+            plots = []
+            for m, points in series:
+                block += 1
+                out.append("$d%d << EOD" % block)
+                out += ["%d %.6g" % p for p in points]
+                out.append("EOD")
+                width = 3 if m in SYNCMAP_MAPS else 1.5
+                dash = 2 if m == reference else 1
+                plots.append("$d%d using 1:2 with linespoints lw %g dt %d pt 7 ps 0.8 "
+                             "lc rgb '%s' title %s" % (block, width, dash, color[m],
+                                                        gp_string(map_plain_name(context, m))))
+            out.append("plot " + ", \\\n     ".join(plots))
+
+    rows = memory_rows(runs)
+    sizes = sorted({n for r in rows.values() for n in r if n > 0})
+    memory_name = None
+    if rows and sizes:
+        memory_name = "memory-bytes-per-entry.png"
+        # A map whose fixed part dwarfs the rest at small sizes (libcuckoo's lock array) would
+        # flatten every other bar: the scale stops at 1.5x the largest value at the largest
+        # size, and a bar beyond it is cut at the top with its value in the map's label.
+        top = 1.5 * max(r[sizes[-1]] for r in rows.values() if sizes[-1] in r)
+        out += ["reset", "set output %s" % gp_string(os.path.join(directory, memory_name)),
+                "set title %s" % gp_string(
+                    "Heap bytes per entry after filling an empty map (no reserve), "
+                    "uint64 -> uint64 (glibc mallinfo2)\n%s" % machine),
+                "set style data histograms", "set style histogram clustered gap 1",
+                "set style fill solid 0.85 border -1", "set boxwidth 0.9",
+                "set xtics rotate by 20 right scale 0 nomirror", "set yrange [0:%g]" % top,
+                "set ylabel 'bytes per entry'", "set grid ytics", "set key top left",
+                "set bmargin 10", "set lmargin 24", "$mem << EOD"]
+        bars = 0
+        for m in maps:
+            row = rows.get(m)
+            if not row or not any(n in row for n in sizes):
+                continue
+            bars += 1
+            label = map_plain_name(context, m)
+            if m == "tbb_hash_map":
+                label += " (std::allocator)"
+            cut = ["%s: %.0f" % (power_of_two(n), row[n]) for n in sizes
+                   if n in row and row[n] > top]
+            if cut:
+                label += "\n(off scale: %s)" % ", ".join(cut)
+            out.append(" ".join([gp_string(label)] +
+                                ["%.3f" % row[n] if n in row else "NaN" for n in sizes]))
+        out.append("EOD")
+        out.append("set xrange [-0.6:%g]" % (bars - 0.4))
+        shades = ["#9ecae1", "#4292c6", "#08519c", "#08306b"]
+        plots = []
+        for i, n in enumerate(sizes):
+            plots.append("$mem using %d%s title '%s entries' lc rgb '%s'" % (
+                i + 2, ":xtic(1)" if i == 0 else "", power_of_two(n),
+                shades[i % len(shades)]))
+        out.append("plot " + ", ".join(plots))
+    return "\n".join(out) + "\n", made, memory_name
+
+
+def render_plots(context, runs, maps, workloads, directory, report_text):
+    """Draws the PNGs into directory and writes its README.md and report.md. Returns the number
+    of plots, or None when gnuplot is missing or fails."""
+    gnuplot = shutil.which("gnuplot")
+    if gnuplot is None:
+        print("bench_report.py: gnuplot not found (Debian: gnuplot-nox); no plots",
+              file=sys.stderr)
+        return None
+    os.makedirs(directory, exist_ok=True)
+    for entry in os.listdir(directory):
+        if entry.endswith(".png") and entry.startswith(STALE_PREFIXES):
+            os.remove(os.path.join(directory, entry))
+    script, made, memory_name = plot_script(context, runs, maps, workloads, directory)
+    with tempfile.NamedTemporaryFile("w", suffix=".gp", delete=False) as f:
+        f.write(script)
+        script_path = f.name
+    try:
+        done = subprocess.run([gnuplot, script_path], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True)
+    finally:
+        os.unlink(script_path)
+    if done.returncode != 0:
+        print("bench_report.py: gnuplot failed; no plots:\n" + done.stderr, file=sys.stderr)
+        return None
+
+    with open(os.path.join(directory, "report.md"), "w") as f:
+        f.write(report_text + "\n")
+    lines = ["# syncmap benchmark plots", "",
+             "One run of `scripts/bench.sh` (%s mode). The full tables, with every ratio to "
+             "the reference, are in [report.md](report.md); bench/README.md says what each "
+             "workload measures and how to read the numbers." % context.get("syncmap.mode", "?"),
+             ""]
+    lines += run_facts(context)
+    lines += ["", "Numbers from one machine are comparable only within the run: read the "
+              "ratios between maps, not the absolute Mops/s. Regenerate with "
+              "`bash scripts/bench.sh --plots-to <dir>` (add `--full` for every workload)."]
+    if memory_name:
+        lines += ["", "## Memory", "", "![heap bytes per entry](%s)" % memory_name]
+    groups = []
+    for group, _, _ in made:
+        if group not in groups:
+            groups.append(group)
+    for group in groups:
+        lines += ["", "## Throughput: " + group_title(group)]
+        others = []
+        for g, workload, name in made:
+            if g != group:
+                continue
+            description = context.get("syncmap.workload." + workload, "")
+            if workload in FEATURED_PLOTS:
+                lines += ["", "### %s" % workload, "", description, "",
+                          "![%s](%s)" % (workload, name)]
+            else:
+                others.append("- [%s](%s): %s" % (workload, name, description))
+        if others:
+            lines += ["", "Other workloads:", ""] + others
+    with open(os.path.join(directory, "README.md"), "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    return len(made) + (1 if memory_name else 0)
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("json", help="syncmap_bench --benchmark_out file")
     parser.add_argument("--merge", action="append", default=[], metavar="JSON",
                         help="more results to add as columns (the Go program's); repeatable")
+    parser.add_argument("--plots", metavar="DIR",
+                        help="also draw PNG plots (gnuplot) and a README.md into DIR")
     args = parser.parse_args(argv)
     with open(args.json) as f:
         data = json.load(f)
@@ -359,6 +652,10 @@ def main(argv):
         for key, value in extra_context.items():
             if key.startswith("syncmap.map.") or key.startswith("syncmap.go."):
                 context.setdefault(key, value)
+        if extra_context.get("syncmap.not_run"):
+            context["syncmap.not_run"] = "; ".join(
+                x for x in (context.get("syncmap.not_run"), extra_context["syncmap.not_run"])
+                if x)
         runs.update(extra_runs)
     if not runs:
         print("bench_report.py: no benchmark results in %s" % args.json, file=sys.stderr)
@@ -373,7 +670,12 @@ def main(argv):
     lines += headline(context, runs)
     lines += rcu_headline(runs)
     lines += checks(runs, merged_maps)
-    print("\n".join(lines))
+    report = "\n".join(lines)
+    print(report)
+    if args.plots:
+        count = render_plots(context, runs, maps, workloads, args.plots, report)
+        if count is not None:
+            print("bench_report.py: %d plots in %s" % (count, args.plots), file=sys.stderr)
     return 0
 
 
