@@ -108,6 +108,18 @@ inline void keep(value_type v) {
   benchmark::DoNotOptimize(v);
 }
 
+// for_each over anything iterable as (key, value) pairs, Range-style: f returns false to stop.
+// Returns how many times f was called (the call that returned false included), as the maps do.
+template <class Range, class F>
+std::size_t range_for_each(const Range& range, F& f) {
+  std::size_t calls = 0;
+  for (const auto& [key, value] : range) {
+    ++calls;
+    if (!f(key, value)) break;
+  }
+  return calls;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Single-threaded tables behind one lock: the baselines.
 
@@ -207,12 +219,7 @@ class locked_table_map {
   template <class F>
   std::size_t for_each(F f) {
     read_lock lock(mutex_);
-    std::size_t calls = 0;
-    for (const auto& [key, value] : table_) {
-      ++calls;
-      if (!f(key, value)) break;
-    }
-    return calls;
+    return range_for_each(table_, f);
   }
 
  private:
@@ -284,12 +291,7 @@ class absl_flat_no_lock {
   // Readers only (go_Range): plain iteration of a table nobody writes.
   template <class F>
   std::size_t for_each(F f) {
-    std::size_t calls = 0;
-    for (const auto& [key, value] : table_) {
-      ++calls;
-      if (!f(key, value)) break;
-    }
-    return calls;
+    return range_for_each(table_, f);
   }
 
  private:
@@ -472,12 +474,7 @@ class tbb_map_adapter {
   static constexpr bool for_each_with_writers = false;
   template <class F>
   std::size_t for_each(F f) {
-    std::size_t calls = 0;
-    for (const auto& [key, value] : map_) {
-      ++calls;
-      if (!f(key, value)) break;
-    }
-    return calls;
+    return range_for_each(map_, f);
   }
 
  private:
@@ -579,12 +576,7 @@ class libcuckoo_map {
   template <class F>
   std::size_t for_each(F f) {
     const auto locked = map_.lock_table();
-    std::size_t calls = 0;
-    for (const auto& [key, value] : locked) {
-      ++calls;
-      if (!f(key, value)) break;
-    }
-    return calls;
+    return range_for_each(locked, f);
   }
 
  private:
