@@ -7,8 +7,8 @@
 #   --quick   (default) 2^20 uint64 keys, 1/2/4 threads, every map; syncmap's workloads but
 #             fill_reserve, and 4 of Go's sync.Map set; memory; about 3 minutes on 2 cores, Go
 #             included
-#   --full    also 2^10 uint64 keys, 2^20 string keys, 8 threads, fill_reserve and all 23 of
-#             Go's set; < 30 min
+#   --full    also 2^10 uint64 keys, 2^20 string keys, 8 threads, fill_reserve, all 23 of
+#             Go's set and callgrind's instructions per operation; < 30 min
 #   --memory  heap bytes only (empty map; per entry at 2^10, 2^16, 2^20)
 #   --plots-to DIR   write the PNG plots, a README.md naming machine and date, and the report
 #             (report.md) to DIR, e.g. docs/bench; default build/bench/results/<timestamp>/
@@ -27,6 +27,12 @@
 # same workloads, threads and times): Go's sync.Map and map + sync.RWMutex on the same keys
 # and streams, written to <timestamp>.go.json and merged into the same tables. Set
 # SYNCMAP_BENCH_GO=0 to skip it.
+#
+# In full mode it also runs scripts/callgrind_ops.sh after the timed benchmarks: valgrind's
+# instruction counts per load hit, load miss, store and upsert on one thread, for every map
+# (about a minute; exact, so unaffected by the machine's load), written to
+# <timestamp>.callgrind.md and added to the report. SYNCMAP_BENCH_CALLGRIND=0 skips it, =1
+# runs it in quick mode too; if it fails (no valgrind) the report leaves it out with one line.
 #
 # Plots need gnuplot (Debian gnuplot-nox, installed when missing; without it the plots are
 # skipped with one line): throughput against threads for each workload, one line per map, and
@@ -163,6 +169,23 @@ if ((go_wanted)); then
   fi
 fi
 
+# --- instructions per operation (callgrind) ---------------------------------------------------
+callgrind=()
+callgrind_wanted=0
+if [[ $mode == full || ($mode == quick && ${SYNCMAP_BENCH_CALLGRIND:-} == 1) ]]; then
+  callgrind_wanted=1
+fi
+if [[ ${SYNCMAP_BENCH_CALLGRIND:-} == 0 ]]; then callgrind_wanted=0; fi
+if ((callgrind_wanted)); then
+  callgrind_md="$results_dir/$stamp.callgrind.md"
+  say "running scripts/callgrind_ops.sh (results: $callgrind_md)"
+  if bash scripts/callgrind_ops.sh --out "$callgrind_md" >/dev/null; then
+    callgrind=(--callgrind "$callgrind_md")
+  else
+    echo "bench.sh: scripts/callgrind_ops.sh failed; the report leaves it out" >&2
+  fi
+fi
+
 # --- report ----------------------------------------------------------------------------------
 plot_args=()
 if ((plots)); then
@@ -170,5 +193,6 @@ if ((plots)); then
   plots_dir="${plots_dir:-$results_dir/$stamp}"
   plot_args=(--plots "$plots_dir")
 fi
-python3 scripts/bench_report.py "$json" "${merge[@]}" "${plot_args[@]}" | tee "$report"
+python3 scripts/bench_report.py "$json" "${merge[@]}" "${callgrind[@]}" "${plot_args[@]}" |
+  tee "$report"
 say "JSON: $json   table: $report${plot_args:+   plots: $plots_dir/README.md}"

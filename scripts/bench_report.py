@@ -20,6 +20,10 @@ passes the Go program's results (bench/go: Go's sync.Map and map + sync.RWMutex 
 keys and operation streams). Those ran in another process, minutes apart, so their ratios to
 the reference carry that run's background load as well.
 
+--callgrind FILE adds the table scripts/callgrind_ops.sh wrote (valgrind instruction counts
+per load hit, load miss, store and upsert on one thread, every map) as a section of its own;
+bench.sh passes it in full mode.
+
 --plots DIR also draws PNG plots with gnuplot into DIR: for each table and workload, throughput
 against threads with one line per map (throughput-<workload>-<key type>-<keys>.png), and a bar
 chart of heap bytes per entry (memory-bytes-per-entry.png); plus DIR/README.md naming the
@@ -329,6 +333,24 @@ def memory_table(context, runs, maps):
     return lines
 
 
+def callgrind_section(path):
+    """The instructions-per-operation table of scripts/callgrind_ops.sh, as a report section."""
+    try:
+        with open(path) as f:
+            table = f.read().strip()
+    except OSError as e:
+        print("bench_report.py: ignoring --callgrind %s: %s" % (path, e), file=sys.stderr)
+        return []
+    if not table:
+        return []
+    return ["", "## Single thread: instructions per operation (callgrind)", "",
+            "`valgrind --tool=callgrind` instruction counts from `scripts/callgrind_ops.sh`: "
+            "one thread, 2^16 uint64 keys, the loop and the setup subtracted; (x) = ratio to "
+            "the unsynchronized `absl::flat_hash_map`. Exact and unaffected by other processes, "
+            "but instructions are not time: cache misses and the latency of atomic "
+            "instructions do not show.", "", table]
+
+
 def best(runs, workload, key_type, keys, map_id, threads):
     run = runs.get((workload, key_type, keys, map_id, threads))
     return run.best if run and run.rates else None
@@ -629,6 +651,8 @@ def main(argv):
     parser.add_argument("json", help="syncmap_bench --benchmark_out file")
     parser.add_argument("--merge", action="append", default=[], metavar="JSON",
                         help="more results to add as columns (the Go program's); repeatable")
+    parser.add_argument("--callgrind", metavar="FILE",
+                        help="add the table scripts/callgrind_ops.sh wrote")
     parser.add_argument("--plots", metavar="DIR",
                         help="also draw PNG plots (gnuplot) and a README.md into DIR")
     args = parser.parse_args(argv)
@@ -667,6 +691,8 @@ def main(argv):
     lines = header(context, args.json)
     lines += throughput_tables(context, runs, maps, workloads)
     lines += memory_table(context, runs, maps)
+    if args.callgrind:
+        lines += callgrind_section(args.callgrind)
     lines += headline(context, runs)
     lines += rcu_headline(runs)
     lines += checks(runs, merged_maps)
