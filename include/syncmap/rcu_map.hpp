@@ -204,10 +204,13 @@ class rcu_map {
   /// store but to the thread's own epoch record (wait-free once the thread is registered with
   /// the epoch domain, which its first rcu_map operation does). Any other key, in the dirty
   /// table or absent, takes the mutex and counts a miss. O(1) expected. Strong guarantee.
-  std::optional<T> load(const key_type& key) const { return core_.load(key); }
+  // Always inline (the slow path stays out of line): returned from a call, std::optional<T>
+  // is assembled on the stack and reloaded, a store-forwarding stall that g++ 12 made cost
+  // as much as the whole lookup of a hot key.
+  SYNCMAP_ALWAYS_INLINE std::optional<T> load(const key_type& key) const { return core_.load(key); }
   /// load() for a key of any type `K` that the transparent Hash and KeyEqual accept.
   template <class K, enable_if_transparent_t<K> = 0>
-  std::optional<T> load(const K& key) const {
+  SYNCMAP_ALWAYS_INLINE std::optional<T> load(const K& key) const {
     return core_.load(key);
   }
 

@@ -212,8 +212,10 @@ struct alignas(2 * cache_line_size) epoch_record {
   // 0 while quiescent, else (epoch << 1) | 1 while a section is open. Written only by the
   // thread holding the record ([A2], [C]); read by scanners ([D]).
   std::atomic<std::uint64_t> epoch_word{0};
-  // Section depth. Touched only by the thread holding the record; handed over between
-  // threads by the release/acquire on in_use.
+  // Sections open inside the outermost one (whose presence epoch_word != 0 shows). Touched
+  // only by the thread holding the record; handed over between threads by the
+  // release/acquire on in_use. Counting only inner sections keeps the outermost enter and
+  // leave, the rcu_map read path, to one store each.
   unsigned nest = 0;
   // True while held by a thread whose owner object is already destroyed: returned to the
   // registry when the outermost section closes. Same access rule as nest.
@@ -265,10 +267,14 @@ class epoch_domain {
   // a thread's first use of this domain (terminates if that allocation fails).
   // Returns the thread's record, which stays the same until the matching leave().
   epoch_record* enter() noexcept;
+  // The same, also telling whether this section is the outermost one (for leave below).
+  epoch_record* enter(bool& outermost) noexcept;
   // Closes the innermost section. pre: this thread is in a section of this domain.
   void leave() noexcept;
   // The same, given the record enter() returned: skips finding it again.
   void leave(epoch_record* record) noexcept;
+  // The same, given also what enter(outermost) said; skips reading the depth (read_guard).
+  void leave(epoch_record* record, bool outermost) noexcept;
   bool in_section() const noexcept;
   // The global epoch (acquire).
   std::uint64_t epoch() const noexcept;
@@ -330,13 +336,16 @@ inline epoch_domain& default_epoch_domain() noexcept {
 // RAII read section.
 class read_guard {
  public:
-  explicit read_guard(epoch_domain& domain) noexcept : domain_(domain), record_(domain.enter()) {}
-  ~read_guard() { domain_.leave(record_); }
+  // Always inline: a read section on the rcu_map read path must cost no calls.
+  SYNCMAP_ALWAYS_INLINE explicit read_guard(epoch_domain& domain) noexcept
+      : domain_(domain), record_(domain.enter(outermost_)) {}
+  SYNCMAP_ALWAYS_INLINE ~read_guard() { domain_.leave(record_, outermost_); }
   read_guard(const read_guard&) = delete;
   read_guard& operator=(const read_guard&) = delete;
 
  private:
   epoch_domain& domain_;
+  bool outermost_;  // set by enter() in the initializer of record_, declared after this
   epoch_record* const record_;
 };
 
@@ -402,7 +411,8 @@ inline epoch_record_owner::~epoch_record_owner() {
 }
 
 inline void epoch_record_owner::release_or_lend(const epoch_record_slot& slot) noexcept {
-  if (SYNCMAP_LIKELY(slot.record->nest == 0)) {
+  // relaxed: our own record.
+  if (SYNCMAP_LIKELY(slot.record->epoch_word.load(std::memory_order_relaxed) == 0)) {
     epoch_domain::release_record(slot.record);
     return;
   }
@@ -422,10 +432,19 @@ inline void epoch_record_owner::release_or_lend(const epoch_record_slot& slot) n
 // ---- epoch_domain: read sections ----------------------------------------------------------
 
 SYNCMAP_ALWAYS_INLINE epoch_record* epoch_domain::enter() noexcept {
+  bool outermost;
+  return enter(outermost);
+}
+
+SYNCMAP_ALWAYS_INLINE epoch_record* epoch_domain::enter(bool& outermost) noexcept {
   epoch_thread_state& state = epoch_tls;
   epoch_record* record =
       SYNCMAP_LIKELY(state.cache.domain == this) ? state.cache.record : record_for_enter_slow();
-  if (record->nest++ == 0) {
+  // relaxed: our own record, written only by this thread.
+  outermost = record->epoch_word.load(std::memory_order_relaxed) == 0;
+  if (SYNCMAP_UNLIKELY(!outermost)) {
+    ++record->nest;
+  } else {
     // [A1] acquire: the section's later loads (the read table, a value box) cannot be
     // satisfied before this one; pairs with the release of the advance CAS [E] (I2 case c).
     const std::uint64_t epoch = global_epoch_.load(tsan_or(std::memory_order_acquire));
@@ -451,19 +470,28 @@ SYNCMAP_ALWAYS_INLINE void epoch_domain::leave() noexcept {
 }
 
 SYNCMAP_ALWAYS_INLINE void epoch_domain::leave(epoch_record* record) noexcept {
-  assert(record != nullptr && record->nest > 0 && "leave() without a matching enter()");
-  if (--record->nest == 0) {
-    // [C] release: every load of the section happens-before a scan that reads this 0 with
-    // [D], and so before any free that scan allows.
-    record->epoch_word.store(0, tsan_or(std::memory_order_release));
-    if (SYNCMAP_UNLIKELY(record->borrowed)) return_borrowed(record);
+  leave(record, record->nest == 0);
+}
+
+SYNCMAP_ALWAYS_INLINE void epoch_domain::leave(epoch_record* record, bool outermost) noexcept {
+  // relaxed: our own record.
+  assert(record != nullptr && record->epoch_word.load(std::memory_order_relaxed) != 0 &&
+         "leave() without a matching enter()");
+  if (SYNCMAP_UNLIKELY(!outermost)) {
+    --record->nest;
+    return;
   }
+  // [C] release: every load of the section happens-before a scan that reads this 0 with
+  // [D], and so before any free that scan allows.
+  record->epoch_word.store(0, tsan_or(std::memory_order_release));
+  if (SYNCMAP_UNLIKELY(record->borrowed)) return_borrowed(record);
 }
 
 inline bool epoch_domain::in_section() const noexcept {
   const epoch_thread_state& state = epoch_tls;
   const epoch_record* record = state.cache.domain == this ? state.cache.record : find_held_record();
-  return record != nullptr && record->nest > 0;
+  // relaxed: our own record.
+  return record != nullptr && record->epoch_word.load(std::memory_order_relaxed) != 0;
 }
 
 inline std::uint64_t epoch_domain::epoch() const noexcept {
@@ -602,7 +630,9 @@ inline epoch_record* epoch_domain::acquire_record() noexcept {
 }
 
 inline void epoch_domain::release_record(epoch_record* record) noexcept {
-  assert(record->nest == 0 && "a thread exited inside a read section");
+  // relaxed: the record is still ours.
+  assert(record->epoch_word.load(std::memory_order_relaxed) == 0 &&
+         "a thread exited inside a read section");
   // release: the next holder (acquire exchange in acquire_record) sees nest == 0 and our
   // final epoch word 0. The word itself is already 0: leave() stored it.
   record->in_use.store(false, std::memory_order_release);

@@ -52,6 +52,7 @@
 #ifndef SYNCMAP_DETAIL_FLAT_TABLE_HPP
 #define SYNCMAP_DETAIL_FLAT_TABLE_HPP
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -288,6 +289,13 @@ class flat_table {
     ctrl_[index] = tag_of(hash);
     ++size_;
     return slots_[index];
+  }
+
+  // The slot an insert of an absent element with this hash would use, for a table that
+  // reserve() already sized for it (so no rehash is needed). Construct there with construct_at.
+  std::size_t free_index_reserved(std::uint64_t hash) const noexcept {
+    assert(growth_left_ > 0 && "free_index_reserved() needs room from reserve()");
+    return first_free(hash);
   }
 
   Slot& slot_at(std::size_t index) const noexcept { return slots_[index]; }

@@ -78,6 +78,26 @@
 //   sees every use made through the others before it frees ([E1], [E2]).
 //   Reclamation (read sections, retire, grace periods) has its own labels in epoch.hpp.
 //
+// Value copies in the read table (rcu_inline_values: small trivially copyable Key and T)
+//   Go's read table maps a key to an entry, so a load hit follows table -> entry -> value box:
+//   three dependent cache misses on a large table where a plain hash table takes one. For
+//   small trivially copyable types the read table (rcu_read_table.hpp) also keeps a copy of
+//   each key and of the value the entry had at promotion, with a stale bit per slot, and a
+//   load hit on a key not written since the promotion reads only the table.
+//   [T1] promote_locked() tags the value pointer (entry::p, low bit) of every entry whose value
+//        it copies, before publishing the table. A tagged value is replaced only by a holder of
+//        mu_, who first marks the copy in the published read table stale and then stores the
+//        same box untagged (untag_locked); lock-free writers CAS only untagged values, so a
+//        tag set by a racing promotion makes their CAS fail and send them to untag(). Hence a
+//        tagged entry is in the published read table with a fresh copy of its current value.
+//   [T2] While a table is the published read table, a slot whose stale bit is clear holds the
+//        entry's current value. A reader that loaded the table at time t and then reads a clear
+//        bit returns a value the key had at t (the bit never clears after publication), so it
+//        linearizes at t. Tables no longer published are not kept fresh: for_each, which may
+//        hold an old table for long, always reads through the entry.
+//   The cost: the first write to a key after each promotion takes mu_ once (untag), and reads
+//   of a key written since the last promotion follow the entry as in Go.
+//
 // Invariants (mu_ held)
 //   [D1] dirty_valid_ => every non-expunged entry of the read table is in dirty_.
 //   [D2] an entry is expunged only while dirty_valid_ and only if it is not in dirty_.
@@ -85,13 +105,14 @@
 //   [D4] read_ is written only under mu_; a read table is never modified after publication.
 //
 // Statistics (SYNCMAP_STATS, stats.hpp): rcu_core derives from rcu_counters, empty and with
-// no-op members unless enabled. Counted at: the inline read-table hit of with_entry_for_read
+// no-op members unless enabled. Counted at: the inline read-table hit of with_value_for_read
 // (striped per thread), miss_locked, a successful promote_locked, phase 2 of dirty_locked
 // (entries expunged), and retire_all (objects retired).
 #ifndef SYNCMAP_DETAIL_RCU_CORE_HPP
 #define SYNCMAP_DETAIL_RCU_CORE_HPP
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -106,6 +127,7 @@
 #include "epoch.hpp"
 #include "flat_table.hpp"
 #include "hash.hpp"
+#include "rcu_read_table.hpp"
 #include "stats.hpp"
 
 SYNCMAP_NAMESPACE_BEGIN
@@ -138,10 +160,12 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     std::atomic<std::size_t> table_refs{1};
   };
 
-  using table_type = flat_table<entry*, Allocator>;
+  using table_type = flat_table<entry*, Allocator>;  // the dirty table
+  using read_index = rcu_read_table<entry, Key, T, Allocator>;
+  static constexpr bool inline_values = read_index::has_copies;
 
   struct read_table : retired_node {
-    table_type table;
+    read_index table;
     // 1 while published or retired-and-unreclaimed, +1 per for_each that pinned it.
     std::atomic<std::size_t> holders{1};
   };
@@ -158,22 +182,39 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
 
   template <class K>
   SYNCMAP_ALWAYS_INLINE std::optional<T> load(const K& key) const {
-    return with_entry_for_read(key, [](const box* b) -> std::optional<T> {
-      if (b == nullptr) return std::nullopt;
-      return b->value;
-    });
+    if constexpr (inline_values) {
+      // Copied into a plain local inside the section and wrapped after it: built inside,
+      // the optional is assembled in memory a byte at a time and reloaded whole on return,
+      // a store-forwarding stall that cost g++ 12 half of a hot-key load.
+      union value_storage {
+        value_storage() noexcept {}
+        T value;
+      } copy;
+      const bool found = with_value_for_read(key, [&](const T* v) {
+        if (v == nullptr) return false;
+        ::new (static_cast<void*>(&copy.value)) T(*v);  // trivially copyable
+        return true;
+      });
+      if (!found) return std::nullopt;
+      return copy.value;
+    } else {
+      return with_value_for_read(key, [](const T* v) -> std::optional<T> {
+        if (v == nullptr) return std::nullopt;
+        return *v;
+      });
+    }
   }
 
   template <class K>
   SYNCMAP_ALWAYS_INLINE bool contains(const K& key) const {
-    return with_entry_for_read(key, [](const box* b) { return b != nullptr; });
+    return with_value_for_read(key, [](const T* v) { return v != nullptr; });
   }
 
   template <class K, class F>
   bool visit(const K& key, F& f) const {
-    return with_entry_for_read(key, [&](const box* b) {
-      if (b == nullptr) return false;
-      f(b->value);
+    return with_value_for_read(key, [&](const T* v) {
+      if (v == nullptr) return false;
+      f(*v);
       return true;
     });
   }
@@ -192,7 +233,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       read_guard section(*domain_);
       entry* e = find(read_table_of(load_read()), hash, key);
       box* old = expunged();
-      if (e != nullptr) old = swap_in(e, fresh, previous);  // fast path: no lock
+      if (e != nullptr) old = swap_in(e, hash, fresh, previous, false);  // fast path: no lock
       if (old == expunged()) {
         std::lock_guard<std::mutex> lock(mu_);
         const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
@@ -202,9 +243,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
             e->table_refs.fetch_add(1, std::memory_order_relaxed);  // [E1]: read holds one
             e->p.store(nullptr, std::memory_order_relaxed);         // unexpunge: mu_ held, no data
           }
-          old = swap_in(e, fresh, previous);  // never expunged now: mu_ is held [D2]
+          old = swap_in(e, hash, fresh, previous, true);  // not expunged now: mu_ held [D2]
         } else if ((e = find(&dirty_, hash, key)) != nullptr) {
-          old = swap_in(e, fresh, previous);  // in dirty_, so not expunged [D2]
+          old = swap_in(e, hash, fresh, previous, true);  // in dirty_, so not expunged [D2]
         } else {
           add_new_entry_locked(std::forward<KeyArg>(key), hash, fresh);
           old = nullptr;
@@ -252,7 +293,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
         // Fast path: an entry in the read table that is not expunged takes a box with a CAS.
         if (entry* e = find(read_table_of(load_read()), hash, key)) {
           box* b = e->p.load(std::memory_order_acquire);  // [P1]
-          if (b != nullptr && b != expunged()) return {existing_result(on_existing(b)), false};
+          if (b != nullptr && b != expunged()) {
+            return {existing_result(on_existing(untagged(b))), false};
+          }
           if (b == nullptr) {
             if (fresh == nullptr) {
               fresh = make_box_once();
@@ -278,7 +321,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
           if (b != nullptr && b != expunged()) {
             if (!in_read) miss_locked(trash);
             lock.unlock();
-            return {existing_result(on_existing(b)), false};
+            return {existing_result(on_existing(untagged(b))), false};
           }
           if (fresh == nullptr) {
             lock.unlock();
@@ -297,7 +340,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
                                             std::memory_order_acquire)) {  // [P2]
             if (!in_read) miss_locked(trash);
             lock.unlock();
-            return {existing_result(on_existing(b)), false};
+            return {existing_result(on_existing(untagged(b))), false};
           }
           fresh = nullptr;
           if (!in_read) miss_locked(trash);
@@ -334,6 +377,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       entry* e = find_entry_counting_miss(hash, key, deferred.trash);
       while (e != nullptr) {
         box* b = e->p.load(std::memory_order_acquire);  // [P1]
+        if (is_tagged(b)) b = untag(e, hash);           // [T1]: rare, once per promotion
         if (b == nullptr || b == expunged()) break;
         box* replacement = nullptr;
         const rmw action = decide(b->value, replacement);
@@ -422,13 +466,15 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       ~unpin_on_exit() { core.release_read_table(table); }
     } unpin{*this, table};
     std::size_t calls = 0;
-    table->table.for_each([&](entry* const& e) {
+    table->table.for_each_entry([&](entry* const e) {
+      // Not the table's copy: the pinned table may have been replaced since, and copies in a
+      // replaced table are not kept fresh [T2]; the entry always holds the current value.
       std::optional<T> value;
       {
         read_guard section(*domain_);
-        box* b = e->p.load(std::memory_order_acquire);  // [P1]
-        if (b == nullptr || b == expunged()) return true;
-        value.emplace(b->value);
+        const T* current = value_of(e);
+        if (current == nullptr) return true;
+        value.emplace(*current);
       }
       ++calls;
       // The entry itself stays alive: the pinned table holds a table_ref on it.
@@ -452,12 +498,13 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       read_table* table;
       ~unpin_on_exit() { core.release_read_table(table); }
     } unpin{*this, table};
-    table->table.for_each([&](entry* const& e) {
+    table->table.for_each_entry([&](entry* const e) {
       retire_at_exit deferred{*this, {}};
       {
         read_guard section(*domain_);
         for (;;) {
-          box* b = e->p.load(std::memory_order_acquire);  // [P1]
+          box* b = e->p.load(std::memory_order_acquire);            // [P1]
+          if (is_tagged(b)) b = untag(e, hash_key(hash_, e->key));  // [T1]
           if (b == nullptr || b == expunged()) break;
           if (!pred(e->key, b->value)) break;
           if (e->p.compare_exchange_strong(b, nullptr, std::memory_order_acq_rel,
@@ -484,12 +531,13 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       auto expunge = [&](entry* e) {
         box* b = e->p.exchange(expunged(), std::memory_order_acq_rel);  // [P2]: racing CASes fail
         if (b != nullptr && b != expunged()) {
-          trash.add(b);
+          trash.add(untagged(b));
           ++removed;
         }
       };
+      // No stale marks needed [T2]: the tables holding copies are no longer published.
       if (read_table* table = read_table_of(read)) {
-        table->table.for_each([&](entry* const& e) { expunge(e); });
+        table->table.for_each_entry([&](entry* const e) { expunge(e); });
         trash.add(table);  // its release drops its entries' table_refs
       }
       if (dirty_valid_) {
@@ -609,6 +657,20 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     return reinterpret_cast<box*>(const_cast<unsigned char*>(rcu_expunged_marker));
   }
 
+  // The tag on entry::p [T1]: set by promote_locked() on the value of every entry whose value
+  // the promoted table copies. Boxes are aligned to at least 8, so the low bit is free;
+  // nullptr and expunged() are never tagged.
+  static constexpr std::uintptr_t copied_tag = 1;
+  static bool is_tagged(const box* b) noexcept {
+    return (reinterpret_cast<std::uintptr_t>(b) & copied_tag) != 0;
+  }
+  static box* untagged(box* b) noexcept {
+    return reinterpret_cast<box*>(reinterpret_cast<std::uintptr_t>(b) & ~copied_tag);
+  }
+  static box* tagged(box* b) noexcept {
+    return reinterpret_cast<box*>(reinterpret_cast<std::uintptr_t>(b) | copied_tag);
+  }
+
   // What one operation leaves to do after its section closes and mu_ is released: objects
   // it took out of the map (chained through retired_node::next, which is free until
   // retire()), the entry it holds [E1], and whether to try a collection.
@@ -662,56 +724,87 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   static read_table* read_table_of(std::uintptr_t read) noexcept {
     return reinterpret_cast<read_table*>(read & ~amended_bit);
   }
-  static const table_type* table_of(const read_table* t) noexcept {
-    return t == nullptr ? nullptr : &t->table;
-  }
-
   template <class K>
   entry* find(const read_table* t, std::uint64_t hash, const K& key) const {
-    return find(table_of(t), hash, key);
+    if (t == nullptr) return nullptr;
+    const std::size_t index = t->table.find(hash, key, eq_);
+    return index == read_index::npos ? nullptr : t->table.entry_at(index);
   }
   template <class K>
   entry* find(const table_type* table, std::uint64_t hash, const K& key) const {
-    if (table == nullptr) return nullptr;
-    entry** slot =
+    entry* const* slot =
         table->find(hash, [&](entry* const& e) { return static_cast<bool>(eq_(e->key, key)); });
     return slot == nullptr ? nullptr : *slot;
   }
 
   // Go's Load shape: the read table without a lock, then (if amended) the dirty table under
-  // mu_ with miss accounting. Calls on_box(box or nullptr) inside the read section.
+  // mu_ with miss accounting. Calls on_value(value or nullptr) inside the read section.
   // The fast path (a read-table hit, or a miss while not amended) is inline and has nothing
   // to finish afterwards; everything else re-runs as a whole in the out-of-line slow path,
   // which looks at the read table again under mu_.
-  template <class K, class OnBox>
-  SYNCMAP_ALWAYS_INLINE decltype(auto) with_entry_for_read(const K& key, OnBox&& on_box) const {
+  template <class K, class OnValue>
+  SYNCMAP_ALWAYS_INLINE decltype(auto) with_value_for_read(const K& key, OnValue&& on_value) const {
     const std::uint64_t hash = hash_key(hash_, key);
     {
       read_guard section(*domain_);
       const std::uintptr_t read = load_read();
-      // on_box runs (and copies the value) before `section` closes.
-      if (entry* e = find(read_table_of(read), hash, key)) {
-        this->count_read_hit();  // no-op without SYNCMAP_STATS
-        return on_box(value_box_of(e));
+      // on_value runs (and copies the value) before `section` closes.
+      if (const read_table* table = read_table_of(read)) {
+        if (const auto* slot = table->table.find_slot(hash, key, eq_)) {
+          this->count_read_hit();  // no-op without SYNCMAP_STATS
+          // Linearizes at load_read(): this table was published then, and a clear stale bit
+          // read now was clear then too, so the copy was the entry's value then [T2].
+          if constexpr (inline_values) {
+            if (table->table.is_fresh(slot)) return on_value(&read_index::value_in(slot));
+          }
+          return on_value(value_of(table->table.entry_of(slot)));
+        }
       }
-      if (!(read & amended_bit)) return on_box(nullptr);
+      if (!(read & amended_bit)) return on_value(nullptr);
     }
-    return with_entry_for_read_slow(hash, key, on_box);
+    return with_value_for_read_slow(hash, key, on_value);
   }
 
-  template <class K, class OnBox>
-  SYNCMAP_NOINLINE decltype(auto) with_entry_for_read_slow(std::uint64_t hash, const K& key,
-                                                           OnBox& on_box) const {
+  template <class K, class OnValue>
+  SYNCMAP_NOINLINE decltype(auto) with_value_for_read_slow(std::uint64_t hash, const K& key,
+                                                           OnValue& on_value) const {
     retire_at_exit deferred{*this, {}};
     read_guard section(*domain_);
     entry* e = find_entry_counting_miss(hash, key, deferred.trash);
-    return on_box(e == nullptr ? nullptr : value_box_of(e));
+    return on_value(e == nullptr ? nullptr : value_of(e));
   }
 
-  // The box a reader may copy from, or nullptr for deleted and expunged entries.
-  static box* value_box_of(const entry* e) noexcept {
+  // The value a reader may copy, or nullptr for deleted and expunged entries.
+  static const T* value_of(const entry* e) noexcept {
     box* b = e->p.load(std::memory_order_acquire);  // [P1]
-    return b == expunged() ? nullptr : b;
+    if (b == nullptr || b == expunged()) return nullptr;
+    return &untagged(b)->value;
+  }
+
+  // Clears e's tag [T1] so that a lock-free CAS may replace its value: under mu_, marks the
+  // copy in the published read table stale, then stores the same box untagged. Returns the
+  // (untagged) value pointer. Call inside a read section; takes mu_.
+  SYNCMAP_NOINLINE box* untag(entry* e, std::uint64_t hash) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return untag_locked(e, hash);
+  }
+
+  box* untag_locked(entry* e, std::uint64_t hash) const noexcept {
+    // acquire [P1]: the caller may copy the value. Stable while tagged: only mu_ holders
+    // replace a tagged value, and we hold mu_.
+    box* b = e->p.load(std::memory_order_acquire);
+    if (!is_tagged(b)) return b;
+    const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+    if (read_table* table = read_table_of(read)) {
+      // [T1]: a tagged entry is in the published read table. Matched by identity, not key.
+      const std::size_t index = table->table.find_entry(hash, e);
+      assert(index != read_index::npos && "a tagged entry is in the read table [T1]");
+      if (index != read_index::npos) table->table.mark_stale(index);
+    }
+    // release: a writer that sees the untagged pointer (acquire [P1]) and replaces the value
+    // is ordered after the stale mark, and so is every reader ordered after that writer [T2].
+    e->p.store(untagged(b), std::memory_order_release);
+    return untagged(b);
   }
 
   // The entry for key: from the read table, else (if amended) from dirty_ under mu_, counting
@@ -749,11 +842,17 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // Replaces e's value box with `fresh`: returns the previous pointer (nullptr or a box), or
   // expunged() if the entry is expunged and the caller must take the slow path. Copies the
   // value it is about to replace into *previous (if given) before each attempt, so a
-  // throwing copy publishes nothing. Call inside a read section.
-  static box* swap_in(entry* e, box* fresh, std::optional<T>* previous) {
+  // throwing copy publishes nothing. Call inside a read section; mu_held says whether the
+  // caller holds mu_ (untagging needs it).
+  box* swap_in(entry* e, std::uint64_t hash, box* fresh, std::optional<T>* previous,
+               bool mu_held) const {
     box* b = e->p.load(std::memory_order_acquire);  // [P1]: we may copy b->value
     for (;;) {
       if (b == expunged()) return b;
+      if (is_tagged(b)) {  // [T1]: rare, once per key per promotion
+        b = mu_held ? untag_locked(e, hash) : untag(e, hash);
+        continue;
+      }
       if (previous != nullptr) {
         if (b != nullptr) {
           previous->emplace(b->value);
@@ -777,13 +876,18 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // Publishes dirty_ as the read table (Go: m.read.Store(&readOnly{m: m.dirty})). A failed
   // allocation of the table header skips the promotion; a later miss retries it.
   bool promote_locked(garbage& trash) const noexcept {
-    read_table* promoted;
+    read_table* promoted = nullptr;
     try {
       promoted = new_read_table();
+      // Entries keep their dirty table_refs: the promoted table holds them now.
+      promoted->table.take(dirty_, hash_of_key(), alloc_);
     } catch (...) {
+      if (promoted != nullptr) free_read_table(promoted);  // dirty_ is unchanged
       return false;
     }
-    promoted->table = std::move(dirty_);  // entries keep their dirty table_refs
+    if constexpr (inline_values) {
+      promoted->table.for_each_index([&](std::size_t i) { copy_in(promoted->table, i); });
+    }
     dirty_valid_ = false;
     misses_ = 0;
     const std::uintptr_t old = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
@@ -794,11 +898,29 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     return true;
   }
 
+  // Fills a slot of a table about to be published with its entry's value and tags the entry
+  // [T1], or marks it stale if the entry holds no value. mu_ held, inside a read section.
+  static void copy_in(read_index& table, std::size_t index) noexcept {
+    entry* e = table.entry_at(index);
+    box* b = e->p.load(std::memory_order_acquire);  // [P1]: we copy the value
+    for (;;) {
+      if (b == nullptr || b == expunged()) return;  // no value: the slot stays stale
+      if (is_tagged(b)) break;  // tagged by an earlier promotion: unchanged since
+      // acquire (both): on failure b is a box a lock-free writer just published, and we copy
+      // its value. The tag publishes nothing: it only turns later lock-free CASes away.
+      if (e->p.compare_exchange_weak(b, tagged(b), std::memory_order_acquire,
+                                     std::memory_order_acquire)) {
+        break;
+      }
+    }
+    table.fill(index, untagged(b)->value);
+  }
+
   // Go's dirtyLocked: builds dirty_ from the read table, expunging deleted entries.
   void dirty_locked() const {
     if (dirty_valid_) return;
     read_table* read = read_table_of(read_.load(std::memory_order_relaxed));  // mu_ held [D4]
-    const table_type* source = table_of(read);
+    const read_index* source = read == nullptr ? nullptr : &read->table;
     table_type built;
     // Phase 1 may throw (hash, allocation) and changes nothing shared: it copies every entry
     // that is not already expunged. Expunging happens only in phase 2, which cannot throw,
@@ -806,7 +928,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     try {
       if (source != nullptr) {
         built.reserve(source->size(), rehash_fn(), alloc_);
-        source->for_each([&](entry* const& e) {
+        source->for_each_entry([&](entry* const e) {
           // relaxed: expunged is written and cleared only under mu_, which we hold.
           if (e->p.load(std::memory_order_relaxed) == expunged()) return;
           const std::uint64_t hash = hash_key(hash_, e->key);
@@ -855,7 +977,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     const auto position = dirty_.find_or_prepare_insert(
         hash, [](entry* const&) { return false; }, rehash_fn(), alloc_);
     entry* e = new_entry(std::forward<KeyArg>(key), value);
-    dirty_.construct_at(position.index, hash, alloc_, e);               // entry* copy: cannot throw
+    dirty_.construct_at(position.index, hash, alloc_, e);  // noexcept (trivial key copy at most)
     const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
     if (!(read & amended_bit)) {
       read_.store(read | amended_bit, std::memory_order_release);  // [R1] (same table)
@@ -895,7 +1017,12 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   void release_read_table(read_table* t) const noexcept {
     // acq_rel: the last releaser must see all accesses made through the other holds.
     if (t->holders.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    t->table.for_each([&](entry* const& e) { release_entry(e); });  // [E2]
+    t->table.for_each_entry([&](entry* const e) { release_entry(e); });  // [E2]
+    free_read_table(t);
+  }
+
+  // Frees a read table's storage, not its entries.
+  void free_read_table(read_table* t) const noexcept {
     t->table.destroy(alloc_);
     table_allocator a(alloc_);
     table_traits::destroy(a, t);
@@ -938,7 +1065,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   void free_entry(entry* e) const noexcept {
     // relaxed: the acq_rel that dropped the last reference already ordered every write to p.
     box* b = e->p.load(std::memory_order_relaxed);
-    if (b != expunged()) free_box(b);  // its last box: only a map being destroyed has one [E2]
+    if (b != expunged())
+      free_box(untagged(b));  // its last box: only a map being destroyed has one [E2]
     entry_allocator a(alloc_);
     entry_traits::destroy(a, e);
     entry_traits::deallocate(a, e, 1);
@@ -950,6 +1078,11 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   auto rehash_fn() const noexcept {
     return [this](entry* const& e) noexcept(is_nothrow_hash_v<Hash, Key>) {
       return hash_key(hash_, e->key);
+    };
+  }
+  auto hash_of_key() const noexcept {
+    return [this](const Key& key) noexcept(is_nothrow_hash_v<Hash, Key>) {
+      return hash_key(hash_, key);
     };
   }
 
