@@ -527,6 +527,9 @@ void run_memory(benchmark::State& state, std::size_t key_count) {
     auto map = std::make_unique<Map>();
     for (std::size_t i = 0; i < key_count; ++i)
       map->store(keys[i], i);
+    // The steady state a reader sees (rcu_map: the dirty table promoted to the read table,
+    // with its value copies), not the transient one right after the inserts.
+    settle(*map);
     const std::optional<std::size_t> grown = meter.bytes_since();
     if (!grown) {
       state.SkipWithError("heap usage unavailable: needs glibc >= 2.33 (mallinfo2)");

@@ -308,7 +308,8 @@ def memory_table(context, runs, maps):
     has_empty = any(0 in r for r in rows.values())
     lines = ["", "## Memory: heap bytes, uint64 -> uint64 entries", "",
              "Heap in use (glibc `mallinfo2`, allocator chunk overhead included) after filling "
-             "an empty map without `reserve`, minus before, divided by the entry count: the "
+             "an empty map without `reserve` (and, for `rcu_map`, promoting it, as a first "
+             "`for_each` or enough reads do), minus before, divided by the entry count: the "
              "fixed part of a map is in every per-entry figure. Empty map: the heap bytes of a "
              "default-constructed map, the object itself included.", ""]
     header = ["map"] + (["empty map (bytes)"] if has_empty else []) + \
