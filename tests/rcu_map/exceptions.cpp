@@ -92,6 +92,36 @@ TEST_CASE("a throwing hash leaves every operation without effect", "[exceptions]
   CHECK(instances.leaked() == 0);
 }
 
+TEST_CASE("bulk operations stay consistent when the hash or an allocation fails",
+          "[exceptions][allocator]") {
+  // Each bulk operation first has to promote a dirty table: with uint64 values the promoted
+  // table keeps value copies and re-hashes every key (rcu_read_table.hpp), with counted
+  // values it takes the dirty table over; both must fail cleanly.
+  const instance_check instances;
+  {
+    syncmap::rcu_map<std::uint64_t, std::uint64_t, throwing_hash<std::uint64_t>> copies;
+    CHECK(check_bulk_consistency(copies, faults_of(hash_faults)) > 0);
+    syncmap::rcu_map<std::uint64_t, counted, throwing_hash<std::uint64_t>> boxes;
+    CHECK(check_bulk_consistency(boxes, faults_of(hash_faults)) > 0);
+  }
+  allocation_stats stats(72);
+  {
+    using copy_alloc = counting_allocator<std::pair<const std::uint64_t, std::uint64_t>>;
+    syncmap::rcu_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                     std::equal_to<std::uint64_t>, copy_alloc>
+        copies{copy_alloc(stats)};
+    CHECK(check_bulk_consistency(copies, faults_of(stats)) > 0);
+    using box_alloc = counting_allocator<std::pair<const std::uint64_t, counted>>;
+    syncmap::rcu_map<std::uint64_t, counted, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
+                     box_alloc>
+        boxes{box_alloc(stats)};
+    CHECK(check_bulk_consistency(boxes, faults_of(stats)) > 0);
+  }
+  CHECK(instances.leaked() == 0);
+  INFO(stats.describe());
+  CHECK(stats.balanced());
+}
+
 TEST_CASE("a hash that throws during a dirty-table rebuild leaves nothing behind",
           "[exceptions][promotion]") {
   // The first new key after a promotion rebuilds the dirty table from the read table,

@@ -79,6 +79,26 @@ TEMPLATE_LIST_TEST_CASE("allocation failure leaves every operation without effec
   CHECK(stats.balanced());
 }
 
+TEMPLATE_LIST_TEST_CASE("bulk operations stay consistent when the hash or an allocation fails",
+                        "[exceptions][allocator]", sharded_map_families) {
+  const instance_check instances;
+  {
+    typename TestType::template map<std::uint64_t, counted, throwing_hash<std::uint64_t>> map(4);
+    CHECK(check_bulk_consistency(map, faults_of(hash_faults)) > 0);
+  }
+  allocation_stats stats(5);
+  {
+    using alloc_type = counting_allocator<std::pair<const std::uint64_t, counted>>;
+    typename TestType::template map<std::uint64_t, counted, std::hash<std::uint64_t>,
+                                    std::equal_to<std::uint64_t>, alloc_type>
+        map(4, {}, {}, alloc_type(stats));
+    CHECK(check_bulk_consistency(map, faults_of(stats)) > 0);
+  }
+  CHECK(instances.leaked() == 0);
+  INFO(stats.describe());
+  CHECK(stats.balanced());
+}
+
 TEMPLATE_LIST_TEST_CASE("allocation failure at the n-th allocation of a growing map",
                         "[exceptions][allocator]", sharded_map_families) {
   // The failure is armed once per n and may land in any later insert: growth of any

@@ -177,6 +177,89 @@ std::size_t check_single_key_strong_guarantee(Map& map, const fault_source& sour
   return throws;
 }
 
+// Bulk operations stop at a throw and keep what they did (API.md), so each is swept like a
+// single-key operation but checked for consistency instead of "unchanged": after a throw the
+// map holds nothing it did not hold before, has lost only what the operation may remove,
+// changed no value, and stays usable. Each sweep first stores a new key (so rcu_map's dirty
+// table is amended and the bulk operation must promote it: an allocation and a rehash that
+// can fail inside the bulk operation) and then runs:
+//   erase_if(pred) removing odd keys, for_each visiting everything, clear(), and reserve()
+//   where the map has one. Returns the number of throws checked.
+template <class Map>
+std::size_t check_bulk_consistency(Map& map, const fault_source& source,
+                                   std::uint64_t prefill = 60) {
+  using mapped = typename Map::mapped_type;
+  using codec = value_codec<mapped>;
+  for (std::uint64_t k = 0; k < prefill; ++k)
+    map.store(k, codec::make(k));
+  std::size_t throws = 0;
+  std::uint64_t extra = 2000;  // even, so erase_if(odd) keeps it
+  const auto run = [&](const std::string& what, auto may_remove, auto bulk) {
+    const disarm_on_exit disarm(source);
+    for (std::int64_t n = 1;; ++n) {
+      INFO(what << " with " << source.name << " failing at its event #" << n);
+      REQUIRE(n < 100000);
+      // The previous iteration's key goes, so the map does not grow with n: a promotion
+      // hashes every key, and a map growing by one key per iteration would keep the op's
+      // number of events ahead of n forever.
+      (void)map.erase(extra - 2);
+      const auto before = ordered_contents(map);
+      const std::uint64_t added = extra;
+      extra += 2;
+      bool threw = false;
+      source.arm(n);
+      try {
+        map.store(added, codec::make(added));
+        bulk(map);
+      } catch (const injected_fault&) {
+        threw = true;
+      } catch (const std::bad_alloc&) {
+        threw = true;
+      }
+      const bool fired = !source.pending();
+      source.arm(0);
+      REQUIRE(fired == threw);
+      const auto after = ordered_contents(map);
+      for (const auto& [key, value] : after) {
+        INFO("key " << key);
+        if (key == added) {
+          REQUIRE(value == codec::make(added));
+          continue;
+        }
+        const auto old = before.find(key);
+        REQUIRE(old != before.end());   // nothing appeared
+        REQUIRE(old->second == value);  // nothing changed
+      }
+      for (const auto& [key, value] : before) {
+        INFO("key " << key);
+        if (!may_remove(key)) REQUIRE(after.count(key) == 1);  // nothing lost it may not lose
+      }
+      exception_detail::require_usable(map, 0);
+      if (!threw) return;
+      ++throws;
+    }
+  };
+  run(
+      "erase_if(odd keys)", [](std::uint64_t key) { return key % 2 == 1; },
+      [](Map& m) {
+        (void)m.erase_if([](const std::uint64_t& key, const mapped&) { return key % 2 == 1; });
+      });
+  run(
+      "for_each", [](std::uint64_t) { return false; },
+      [](Map& m) {
+        std::size_t calls = 0;
+        m.for_each([&calls](const std::uint64_t&, const mapped&) { ++calls; });
+        (void)calls;
+      });
+  if constexpr (has_reserve<Map>::value) {
+    run(
+        "reserve", [](std::uint64_t) { return false; }, [&](Map& m) { m.reserve(4 * prefill); });
+  }
+  run(
+      "clear", [](std::uint64_t) { return true; }, [](Map& m) { m.clear(); });
+  return throws;
+}
+
 // Inserts keys 0..count-1 one by one with `source` swept for each insert, so that every
 // growth step (allocation, rehash, moving values) fails at each of its throw points once.
 template <class Map>

@@ -35,6 +35,26 @@ inline double stress_scale() {
   return scale;
 }
 
+// How many workers the concurrency checks start: SYNCMAP_STRESS_THREADS (default 4, 2 to 256),
+// read once per process. A soak runs the same tests with 2 (the cores here) up to 16 threads;
+// a bad value stops the run, as for SYNCMAP_STRESS_SCALE.
+inline std::size_t stress_thread_count() {
+  static const std::size_t count = [] {
+    const char* text = std::getenv("SYNCMAP_STRESS_THREADS");
+    if (text == nullptr || *text == '\0') return std::size_t{4};
+    char* end = nullptr;
+    const unsigned long value = std::strtoul(text, &end, 10);
+    if (end == text || *end != '\0' || value < 2 || value > 256) {
+      std::fprintf(stderr,
+                   "syncmap tests: SYNCMAP_STRESS_THREADS=\"%s\" is not a count from 2 to 256\n",
+                   text);
+      std::exit(EXIT_FAILURE);
+    }
+    return static_cast<std::size_t>(value);
+  }();
+  return count;
+}
+
 // n iterations scaled by stress_scale(): never below 1, saturating instead of overflowing.
 inline std::size_t scaled(std::size_t n) {
   const double product = static_cast<double>(n) * stress_scale();

@@ -22,11 +22,14 @@
 #include <thread>
 #include <vector>
 
+#include "stress.hpp"
+
 namespace syncmap_test {
 
-// 4 workers on the 2-core CI box: 2x oversubscription makes the scheduler preempt threads
-// inside critical sections, which is where the bugs are.
-inline constexpr std::size_t default_thread_count = 4;
+// 4 workers on the 2-core CI box by default: 2x oversubscription makes the scheduler preempt
+// threads inside critical sections, which is where the bugs are. SYNCMAP_STRESS_THREADS
+// changes it for soak runs (stress.hpp).
+inline const std::size_t default_thread_count = stress_thread_count();
 
 // A one-shot barrier (std::latch is C++20). Waiters spin briefly and then yield, so an
 // oversubscribed machine still makes progress.

@@ -874,16 +874,28 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   }
 
   // Publishes dirty_ as the read table (Go: m.read.Store(&readOnly{m: m.dirty})). A failed
-  // allocation of the table header skips the promotion; a later miss retries it.
+  // promotion (allocation, or the hash while building a table with value copies) is skipped
+  // and changes nothing; a later miss retries it.
   bool promote_locked(garbage& trash) const noexcept {
-    read_table* promoted = nullptr;
     try {
-      promoted = new_read_table();
+      promote_or_throw_locked(trash);
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  // The same, passing on what the allocation or (for tables with value copies) the hash
+  // threw; nothing changed then. for_each and erase_if(pred) use it: they cannot go on
+  // without a read table holding every key.
+  void promote_or_throw_locked(garbage& trash) const {
+    read_table* promoted = new_read_table();
+    try {
       // Entries keep their dirty table_refs: the promoted table holds them now.
       promoted->table.take(dirty_, hash_of_key(), alloc_);
     } catch (...) {
-      if (promoted != nullptr) free_read_table(promoted);  // dirty_ is unchanged
-      return false;
+      free_read_table(promoted);  // dirty_ is unchanged
+      throw;
     }
     if constexpr (inline_values) {
       promoted->table.for_each_index([&](std::size_t i) { copy_in(promoted->table, i); });
@@ -895,7 +907,6 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
                 std::memory_order_release);  // [R1] publishes the promoted table's contents
     if (read_table* replaced = read_table_of(old)) trash.add(replaced);
     this->count_promotion();
-    return true;
   }
 
   // Fills a slot of a table about to be published with its entry's value and tags the entry
@@ -1005,7 +1016,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     if (read & amended_bit) {
       std::lock_guard<std::mutex> lock(mu_);
       read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
-      if ((read & amended_bit) && !promote_locked(deferred.trash)) throw std::bad_alloc();
+      if (read & amended_bit) promote_or_throw_locked(deferred.trash);
       read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
     }
     read_table* pinned = read_table_of(read);
