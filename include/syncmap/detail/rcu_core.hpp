@@ -9,8 +9,10 @@
 //   Map.read (atomic *readOnly)   read_: atomic word = read_table* | amended bit. One load gives
 //                                 the table and the flag together, as Go's readOnly struct does
 //                                 (a separate flag could pair an old table with a new flag).
-//   readOnly.m                    read_table::table, a flat_table<entry*>; immutable once
-//                                 published, so readers probe it with no lock.
+//   readOnly.m                    read_table::table, an rcu_read_table (rcu_read_table.hpp):
+//                                 key -> entry, plus key and value copies for small trivially
+//                                 copyable types; immutable once published but for its stale
+//                                 bits [T2], so readers probe it with no lock.
 //   readOnly.amended              the low bit of read_: the dirty table has keys read lacks.
 //   Map.dirty (nil or a map)      dirty_ (a flat_table<entry*>) with dirty_valid_ for "non-nil";
 //                                 guarded by mu_.
