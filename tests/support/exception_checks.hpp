@@ -93,6 +93,25 @@ void require_usable(Map& map, std::uint64_t key) {
 // Runs op(map) with `source` failing at its 1st, 2nd, ... event until op completes; after
 // each throw requires unchanged contents and a usable map. `key` is the key op works on.
 // Returns how many throws were checked.
+// Runs op() with `source` armed to fail at its n-th event; returns whether it threw, and
+// requires that a fault which fired inside op came out of it (was not swallowed).
+template <class Op>
+bool run_with_fault_at(const fault_source& source, std::int64_t n, Op&& op) {
+  bool threw = false;
+  source.arm(n);
+  try {
+    op();
+  } catch (const injected_fault&) {
+    threw = true;
+  } catch (const std::bad_alloc&) {
+    threw = true;
+  }
+  const bool fired = !source.pending();
+  source.arm(0);
+  REQUIRE(fired == threw);
+  return threw;
+}
+
 template <class Map, class Op>
 std::size_t sweep(Map& map, const fault_source& source, const std::string& what, std::uint64_t key,
                   Op op) {
@@ -101,19 +120,7 @@ std::size_t sweep(Map& map, const fault_source& source, const std::string& what,
     INFO(what << " with " << source.name << " failing at its event #" << n);
     REQUIRE(n < 100000);  // an operation that never completes
     const auto before = ordered_contents(map);
-    bool threw = false;
-    source.arm(n);
-    try {
-      op(map);
-    } catch (const injected_fault&) {
-      threw = true;
-    } catch (const std::bad_alloc&) {
-      threw = true;
-    }
-    const bool fired = !source.pending();
-    source.arm(0);
-    // A fault that fired inside the operation must come out of it (not be swallowed).
-    REQUIRE(fired == threw);
+    const bool threw = run_with_fault_at(source, n, [&] { op(map); });
     if (!threw) return static_cast<std::size_t>(n - 1);
     REQUIRE(ordered_contents(map) == before);  // strong guarantee
     exception_detail::require_usable(map, key);
@@ -206,19 +213,10 @@ std::size_t check_bulk_consistency(Map& map, const fault_source& source,
       const auto before = ordered_contents(map);
       const std::uint64_t added = extra;
       extra += 2;
-      bool threw = false;
-      source.arm(n);
-      try {
+      const bool threw = run_with_fault_at(source, n, [&] {
         map.store(added, codec::make(added));
         bulk(map);
-      } catch (const injected_fault&) {
-        threw = true;
-      } catch (const std::bad_alloc&) {
-        threw = true;
-      }
-      const bool fired = !source.pending();
-      source.arm(0);
-      REQUIRE(fired == threw);
+      });
       const auto after = ordered_contents(map);
       for (const auto& [key, value] : after) {
         INFO("key " << key);

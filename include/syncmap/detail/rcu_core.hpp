@@ -729,8 +729,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   template <class K>
   entry* find(const read_table* t, std::uint64_t hash, const K& key) const {
     if (t == nullptr) return nullptr;
-    const std::size_t index = t->table.find(hash, key, eq_);
-    return index == read_index::npos ? nullptr : t->table.entry_at(index);
+    const auto* slot = t->table.find_slot(hash, key, eq_);
+    return slot == nullptr ? nullptr : t->table.entry_of(slot);
   }
   template <class K>
   entry* find(const table_type* table, std::uint64_t hash, const K& key) const {

@@ -74,11 +74,6 @@ class rcu_read_table<Entry, Key, T, Allocator, false> {
                                                    const KeyEqual& eq) const {
     return table_.find(hash, [&](Entry* const& e) { return static_cast<bool>(eq(e->key, key)); });
   }
-  template <class K, class KeyEqual>
-  std::size_t find(std::uint64_t hash, const K& key, const KeyEqual& eq) const {
-    const slot_type* slot = find_slot(hash, key, eq);
-    return slot == nullptr ? npos : table_.index_of(slot);
-  }
   static Entry* entry_of(const slot_type* slot) noexcept { return *slot; }
   static constexpr bool is_fresh(const slot_type*) noexcept { return false; }  // no copies
   static const T& value_in(const slot_type*) noexcept;  // never called: nothing is fresh
@@ -87,8 +82,6 @@ class rcu_read_table<Entry, Key, T, Allocator, false> {
     return slot == nullptr ? npos : table_.index_of(slot);
   }
 
-  Entry* entry_at(std::size_t index) const noexcept { return table_.slot_at(index); }
-  const T* fresh_value_at(std::size_t) const noexcept { return nullptr; }  // never a copy
   void mark_stale(std::size_t) noexcept {}
 
   // f(Entry*) for each entry; stops early when f returns false (if it returns bool).
@@ -180,13 +173,12 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
                                                    const KeyEqual& eq) const {
     return slots_.find(hash, [&](const key_value& s) { return static_cast<bool>(eq(s.key, key)); });
   }
-  template <class K, class KeyEqual>
-  std::size_t find(std::uint64_t hash, const K& key, const KeyEqual& eq) const {
-    const key_value* slot = find_slot(hash, key, eq);
-    return slot == nullptr ? npos : slots_.index_of(slot);
-  }
   Entry* entry_of(const slot_type* slot) const noexcept { return entries_[slots_.index_of(slot)]; }
-  // See fresh_value_at(); the copy itself is value_in(slot).
+  // Whether the slot's copy still holds (then value_in(slot) is the value). relaxed: a writer
+  // sets the stale bit before it replaces the value, in the same thread, and publishes the new
+  // value with a release CAS (rcu_core [P2]); a reader ordered after that CAS (having seen the
+  // new value, or anything published after it) is therefore ordered after the bit by
+  // coherence, and a reader that is not may linearize before the write [T2].
   SYNCMAP_ALWAYS_INLINE bool is_fresh(const slot_type* slot) const noexcept {
     const std::size_t index = slots_.index_of(slot);
     return !(stale_[index / 64].load(std::memory_order_relaxed) & bit_of(index));
@@ -202,17 +194,7 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
 
   Entry* entry_at(std::size_t index) const noexcept { return entries_[index]; }
 
-  // The copy in slot `index`, or nullptr once stale. relaxed: a writer sets the bit before it
-  // replaces the value, in the same thread, and publishes the new value with a release CAS
-  // (rcu_core [P2]); a reader ordered after that CAS (having seen the new value, or anything
-  // published after it) is therefore ordered after the bit by coherence, and a reader that is
-  // not may linearize before the write [T2].
-  SYNCMAP_ALWAYS_INLINE const T* fresh_value_at(std::size_t index) const noexcept {
-    if (stale_[index / 64].load(std::memory_order_relaxed) & bit_of(index)) return nullptr;
-    return std::launder(reinterpret_cast<const T*>(slots_.slot_at(index).value));
-  }
-
-  // The map's mutex held. relaxed: see fresh_value_at(); the writer's later CAS orders it.
+  // The map's mutex held. relaxed: see is_fresh(); the writer's later CAS orders it.
   void mark_stale(std::size_t index) noexcept {
     stale_[index / 64].fetch_or(bit_of(index), std::memory_order_relaxed);
   }
