@@ -777,6 +777,11 @@ inline void retire_list::retire(retired_node* node, void* owner) noexcept {
   // unreachable) before the tag read; pairs in the total order with [E] and [B] (I2 b, c).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   node->retire_epoch = domain_->epoch_for_retire();
+  // Counted before the push, never after: once pushed, a collector may free the node and
+  // subtract it at once, and a count added after that would dip below zero in between (a
+  // sampler saw pending() == SIZE_MAX that way). relaxed: a count (see pending()); it
+  // publishes nothing, the node itself is published by [P].
+  const std::size_t pending_now = pending_.fetch_add(1, std::memory_order_relaxed) + 1;
   // relaxed: only the starting guess for the CAS loop.
   node->next = incoming_.load(std::memory_order_relaxed);
   // [P] release: publishes the node's tag and link (and the caller's unlink) to the
@@ -784,8 +789,6 @@ inline void retire_list::retire(retired_node* node, void* owner) noexcept {
   while (!incoming_.compare_exchange_weak(node->next, node, std::memory_order_release,
                                           std::memory_order_relaxed)) {
   }
-  // relaxed: a count (see pending()); the node itself is published by [P].
-  const std::size_t pending_now = pending_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (SYNCMAP_UNLIKELY(pending_now >= soft_limit)) relieve_pressure(pending_now, owner);
 }
 
@@ -863,7 +866,8 @@ inline void retire_list::free_chain(retired_node* chain, void* owner) noexcept {
     node->reclaim(node, owner);
     ++freed;
   }
-  // relaxed: a count; decremented only after the frees so pending() never under-reports.
+  // relaxed: a count. Decremented only after the frees, and every node was counted before it
+  // was pushed, so pending() never under-reports and never wraps.
   if (freed != 0) pending_.fetch_sub(freed, std::memory_order_relaxed);
 }
 
