@@ -185,20 +185,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   template <class K>
   SYNCMAP_ALWAYS_INLINE std::optional<T> load(const K& key) const {
     if constexpr (inline_values) {
-      // Copied into a plain local inside the section and wrapped after it: built inside,
-      // the optional is assembled in memory a byte at a time and reloaded whole on return,
-      // a store-forwarding stall that cost g++ 12 half of a hot-key load.
-      union value_storage {
-        value_storage() noexcept {}
-        T value;
-      } copy;
-      const bool found = with_value_for_read(key, [&](const T* v) {
-        if (v == nullptr) return false;
-        ::new (static_cast<void*>(&copy.value)) T(*v);  // trivially copyable
-        return true;
-      });
-      if (!found) return std::nullopt;
-      return copy.value;
+      return load_inline(key);
     } else {
       return with_value_for_read(key, [](const T* v) -> std::optional<T> {
         if (v == nullptr) return std::nullopt;
@@ -737,6 +724,68 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     entry* const* slot =
         table->find(hash, [&](entry* const& e) { return static_cast<bool>(eq_(e->key, key)); });
     return slot == nullptr ? nullptr : *slot;
+  }
+
+  // load() for read tables with value copies: with_value_for_read's fast path, written out so
+  // that the copy never has its address taken. Passed to the out-of-line slow path inside a
+  // callback, the copy lived in memory: stored, reloaded, and the optional assembled there a
+  // byte at a time and reloaded whole on return (a store-forwarding stall that cost g++ 12
+  // half of a hot-key load). Here it stays in registers, and the optional is built after the
+  // section closes.
+  template <class K>
+  SYNCMAP_ALWAYS_INLINE std::optional<T> load_inline(const K& key) const {
+    const std::uint64_t hash = hash_key(hash_, key);
+    // Zeroed first: otherwise GCC 12 warns (-Wmaybe-uninitialized) in every caller, unable to
+    // see that `found` guards the read. Costs one register clear.
+    union value_storage {
+      value_storage() noexcept : bytes{} {}
+      unsigned char bytes[sizeof(T)];
+      T value;
+    } copy;
+    bool found = false;
+    bool in_dirty = false;
+    {
+      read_guard section(*domain_);
+      const std::uintptr_t read = load_read();
+      const read_table* table = read_table_of(read);
+      const auto* slot = table == nullptr ? nullptr : table->table.find_slot(hash, key, eq_);
+      if (slot != nullptr) {
+        this->count_read_hit();  // no-op without SYNCMAP_STATS
+        // Linearizes at load_read(), as in with_value_for_read [T2].
+        if (SYNCMAP_LIKELY(table->table.is_fresh(slot))) {
+          ::new (static_cast<void*>(&copy.value)) T(read_index::value_in(slot));  // trivial
+          found = true;
+        } else if (const T* value = value_of(table->table.entry_of(slot))) {
+          ::new (static_cast<void*>(&copy.value)) T(*value);
+          found = true;
+        }
+      } else {
+        in_dirty = (read & amended_bit) != 0;
+      }
+    }
+    if (SYNCMAP_UNLIKELY(in_dirty)) {
+      // One return of each kind below: GCC keeps an optional that several returns share in
+      // memory, copied at every return.
+      const std::optional<T> slow = load_slow<K>(hash, key);
+      found = slow.has_value();
+      if (found) ::new (static_cast<void*>(&copy.value)) T(*slow);
+    }
+    if (!found) return std::nullopt;
+    return copy.value;
+  }
+  // The key by value when that is cheap: its address taken here would keep the caller's key
+  // in memory on the fast path too.
+  template <class K>
+  using key_argument =
+      std::conditional_t<std::is_trivially_copyable_v<K> && sizeof(K) <= 2 * sizeof(void*), K,
+                         const K&>;
+  template <class K>
+  SYNCMAP_NOINLINE std::optional<T> load_slow(std::uint64_t hash, key_argument<K> key) const {
+    auto copy_out = [](const T* v) -> std::optional<T> {
+      if (v == nullptr) return std::nullopt;
+      return *v;
+    };
+    return with_value_for_read_slow(hash, key, copy_out);
   }
 
   // Go's Load shape: the read table without a lock, then (if amended) the dirty table under
