@@ -125,6 +125,7 @@
 #include <utility>
 #include <vector>
 
+#include "box_cache.hpp"
 #include "config.hpp"
 #include "epoch.hpp"
 #include "flat_table.hpp"
@@ -620,11 +621,13 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   template <class... Args>
   box* make_box(Args&&... args) const {
     box_allocator a(alloc_);
-    box* b = box_traits::allocate(a, 1);
+    box* b = nullptr;
+    if constexpr (cache_boxes) b = box_cache<box>::take();
+    if (b == nullptr) b = box_traits::allocate(a, 1);
     try {
       box_traits::construct(a, b, std::forward<Args>(args)...);
     } catch (...) {
-      box_traits::deallocate(a, b, 1);
+      release_box_storage(b);
       throw;
     }
     b->reclaim = &reclaim_box;
@@ -634,6 +637,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
  private:
   using box_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<box>;
   using box_traits = std::allocator_traits<box_allocator>;
+  // Freed boxes go to a per-thread cache for the next writes (detail/box_cache.hpp).
+  static constexpr bool cache_boxes = box_cache_enabled<Allocator, box>;
   using entry_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<entry>;
   using entry_traits = std::allocator_traits<entry_allocator>;
   using table_allocator =
@@ -1117,7 +1122,16 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     if (b == nullptr) return;
     box_allocator a(alloc_);
     box_traits::destroy(a, b);
-    box_traits::deallocate(a, b, 1);
+    release_box_storage(b);
+  }
+  // Storage of a destroyed (or never constructed) box.
+  void release_box_storage(box* b) const noexcept {
+    if constexpr (cache_boxes) {
+      box_cache<box>::give(b);
+    } else {
+      box_allocator a(alloc_);
+      box_traits::deallocate(a, b, 1);
+    }
   }
 
  private:
