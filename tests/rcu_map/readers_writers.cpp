@@ -24,6 +24,7 @@
 
 #include "rcu_maps.hpp"
 #include "support/catch.hpp"
+#include "support/concurrency_checks.hpp"
 #include "support/counted.hpp"
 #include "support/random_ops.hpp"
 #include "support/stress.hpp"
@@ -207,6 +208,50 @@ TEST_CASE("readers see only stored values while writers force promotions and reb
       REQUIRE(value.well_formed_for(key));
   }
   CHECK(instances.leaked() == 0);
+}
+
+// Promotions racing lock-free writers on a few hot keys whose values are copied inline: three
+// threads increment 4 hot keys (two with update(), one with load + compare_and_swap; on
+// read-table entries both are lock-free CASes) while the rest keep adding a new key, erasing
+// the previous one and running for_each, so that every pass promotes the dirty table and
+// re-tags the hot entries. No increment may be lost. Guards the promotion's tag CAS in
+// copy_in (acquire: it copies a value a lock-free writer may have just published) and the
+// acquire load in untag_locked (an update that waited for the mutex gets a box a lock-free
+// writer CASed in); see docs/verification.md.
+TEST_CASE("increments on hot keys stay exact while promotions re-tag them",
+          "[readers_writers][promotion]") {
+  syncmap::rcu_map<std::uint64_t, std::uint64_t> map;
+  constexpr std::uint64_t hot = 4;
+  for (std::uint64_t k = 0; k < hot; ++k)
+    map.store(k, 0);
+  const std::size_t increments = scaled(60000);
+  const std::size_t bound = concurrency_detail::wait_bound(60000);
+  concurrency_detail::run_while_drivers_run(
+      3,
+      [&](std::size_t thread) {
+        for (std::size_t i = 0; i < increments; ++i) {
+          const std::uint64_t k = i % hot;
+          if (thread != 0) {
+            SYNCMAP_THREAD_CHECK(map.update(k, [](std::uint64_t& value) { ++value; }));
+            continue;
+          }
+          for (std::size_t attempt = 0;; ++attempt) {
+            SYNCMAP_THREAD_CHECK_MSG(attempt < bound, "compare_and_swap never succeeded");
+            const auto current = map.load(k);
+            SYNCMAP_THREAD_CHECK(current.has_value());
+            if (map.compare_and_swap(k, *current, *current + 1)) break;
+          }
+        }
+      },
+      [&](std::size_t, std::size_t pass) {
+        map.store(hot + pass + 1, 1);  // a new key amends the read table
+        map.erase(hot + pass);
+        map.for_each([](const std::uint64_t&, const std::uint64_t&) {});  // promotes
+      });
+  for (std::uint64_t k = 0; k < hot; ++k) {
+    INFO("key " << k);
+    REQUIRE(map.load(k) == 3 * ((increments + hot - 1 - k) / hot));
+  }
 }
 
 // Go's TestConcurrentClear: storers, a loader and a clearer; every value loaded is one that

@@ -43,6 +43,37 @@ struct tracked_node : retired_node {
   void* owner;
 };
 
+// A thread that opens a read section of `domain` and keeps it open until close() (or
+// destruction). The constructor returns once the section is open.
+class held_section {
+ public:
+  explicit held_section(epoch_domain& domain)
+      : thread_([this, &domain] {
+          read_guard guard(domain);
+          opened_.store(true, std::memory_order_release);  // release: pairs with the wait below
+          // acquire: pairs with close()'s release.
+          while (!closing_.load(std::memory_order_acquire))
+            std::this_thread::yield();
+        }) {
+    // acquire: pairs with the release above.
+    while (!opened_.load(std::memory_order_acquire))
+      std::this_thread::yield();
+  }
+  held_section(const held_section&) = delete;
+  held_section& operator=(const held_section&) = delete;
+  ~held_section() { close(); }
+
+  void close() {
+    closing_.store(true, std::memory_order_release);  // release: pairs with the thread's wait
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> opened_{false};
+  std::atomic<bool> closing_{false};
+  std::thread thread_;  // declared last: it starts once the flags exist
+};
+
 }  // namespace
 
 TEST_CASE("every retired node is freed exactly once, with its owner", "[reclaim][retire]") {
@@ -181,4 +212,32 @@ TEST_CASE("many retire_lists are created and destroyed concurrently in one domai
   for (auto& count : freed)
     wrong += count.load() != 1;
   CHECK(wrong == 0);
+}
+
+// drain() called while a section opened before the retire is still open must wait for that
+// section: the node stays unfreed and drain() does not return until the section closes.
+// Guards the grace period (synchronize) in drain(); rcu_map never drains, so no other test
+// checks it. See docs/verification.md.
+TEST_CASE("drain waits for a section opened before the node was retired", "[reclaim][retire]") {
+  static epoch_domain domain;
+  retire_list retired(domain);
+  std::atomic<unsigned char> freed{0};
+  std::atomic<bool> drained{false};
+  held_section reader(domain);
+  retired.retire(new tracked_node(&freed, nullptr), nullptr);
+  std::thread drainer([&] {
+    retired.drain(nullptr);
+    drained.store(true, std::memory_order_release);  // release: pairs with the loads below
+  });
+  // Give drain() time to do its work; a drain that does not wait returns within this.
+  for (int i = 0; i < 2000 && !drained.load(std::memory_order_acquire); ++i)
+    std::this_thread::yield();
+  // Not a timing assertion: the section is still open, so this must hold however long we
+  // waited.
+  CHECK_FALSE(drained.load(std::memory_order_acquire));
+  CHECK(freed.load() == 0);
+  reader.close();
+  drainer.join();
+  CHECK(freed.load() == 1);
+  CHECK(retired.pending() == 0);
 }

@@ -5,6 +5,7 @@
 // SPDX-License-Identifier: MIT
 #include <syncmap/detail/epoch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "support/catch.hpp"
 #include "support/stress.hpp"
+#include "support/thread_runner.hpp"
 
 namespace {
 
@@ -69,6 +71,40 @@ TEST_CASE("short-lived threads return their records; the registry stays small",
   retired.drain(nullptr);
   CHECK(retired.pending() == 0);
   CHECK(live_nodes.load() == live_at_start);
+}
+
+// active_records() scanning registries while threads register in them for the first time
+// (each wave uses a fresh domain, so every wave pushes new records): it follows only fully
+// published records and never counts more in use than there are threads. Guards the acquire
+// load of the registry head in active_records(); see docs/verification.md.
+TEST_CASE("active_records() may scan while new threads register", "[reclaim][churn]") {
+  static epoch_domain domains[16];  // private and fresh: none has a record yet
+  constexpr std::size_t wave = 4;
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> most_active{0};
+  std::thread scanner([&] {
+    std::size_t most = 0;
+    while (!stop.load(std::memory_order_relaxed)) {  // relaxed: a stop request only
+      for (const auto& domain : domains)
+        most = std::max(most, domain.active_records());
+    }
+    most_active.store(most, std::memory_order_relaxed);  // relaxed: read after the join
+  });
+  const std::size_t waves = syncmap_test::scaled(16);  // past 16 the records are reused
+  for (std::size_t w = 0; w < waves; ++w) {
+    epoch_domain& domain = domains[w % 16];
+    syncmap_test::run_threads(wave, [&](std::size_t) {
+      read_guard guard(domain);
+      std::this_thread::yield();
+    });
+  }
+  stop.store(true, std::memory_order_relaxed);
+  scanner.join();
+  CHECK(most_active.load() <= wave);
+  for (const auto& domain : domains) {
+    CHECK(domain.active_records() == 0);
+    CHECK(domain.registered_records() <= wave);
+  }
 }
 
 namespace {

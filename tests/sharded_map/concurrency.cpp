@@ -125,3 +125,68 @@ TEMPLATE_LIST_TEST_CASE("a value found by a reader is fully built", "[concurrenc
   typename TestType::template map<std::uint64_t, std::string> map;
   check_publication(map, 10000);
 }
+
+// Copies taken while writers churn are consistent. Guards the shared lock the copy
+// constructor takes on every source shard; see docs/verification.md.
+TEMPLATE_LIST_TEST_CASE("copying the map while writers change it gives a consistent copy",
+                        "[concurrency][copy]", sharded_map_families) {
+  typename TestType::template map<std::uint64_t, std::uint64_t> map(8);
+  check_copy_under_churn(map, 256, 256, 4000);
+}
+
+// contains() and visit() find every stable key while writers churn. Guards the shared lock
+// in contains() (and visit()); see docs/verification.md.
+TEMPLATE_LIST_TEST_CASE("contains and visit during churn always find the stable keys",
+                        "[concurrency]", sharded_map_families) {
+  typename TestType::template map<std::uint64_t, std::uint64_t> map(2);
+  check_lookups_under_churn(map, 256, 256, 20000);
+}
+
+// erase_if(pred) erasing entries of the shards that load() and contains() are reading.
+// Guards erase_if's exclusive shard lock against the readers' shared one; see
+// docs/verification.md.
+TEMPLATE_LIST_TEST_CASE("whole-map erase_if that keeps erasing while lookups run",
+                        "[concurrency][erase_if]", sharded_map_families) {
+  const instance_check instances;
+  {
+    typename TestType::template map<std::uint64_t, counted> map(2);
+    check_erase_if_during_lookups(map, 128, 128, 300);
+  }
+  CHECK(instances.leaked() == 0);
+}
+
+// clear() of a single shard while lookups read it. Guards clear's exclusive shard lock
+// against the shared lock of load() and contains(); see docs/verification.md.
+TEMPLATE_LIST_TEST_CASE("clear racing lookups shows only stored values and ends empty",
+                        "[concurrency][clear]", sharded_map_families) {
+  typename TestType::template map<std::uint64_t, std::uint64_t> map(1);
+  check_clear_during_lookups(map, 512, 150);
+}
+
+// reserve() with a strictly growing n, so that every call rehashes the (single) shard, while
+// other threads load() and contains() the keys already there: none may ever be missing.
+// Guards reserve's exclusive shard lock against the readers' shared one; see
+// docs/verification.md.
+TEMPLATE_LIST_TEST_CASE("reserve that rehashes while lookups run loses no key",
+                        "[concurrency][growth]", sharded_map_families) {
+  using map_type = typename TestType::template map<std::uint64_t, std::uint64_t>;
+  constexpr std::uint64_t keys = 64;
+  const std::size_t rounds = scaled(20);
+  for (std::size_t round = 0; round < rounds; ++round) {
+    map_type map(1);
+    for (std::uint64_t k = 0; k < keys; ++k)
+      map.store(k, k + 1);
+    concurrency_detail::run_while_drivers_run(
+        1,
+        [&](std::size_t) {
+          for (std::size_t n = 2 * keys; n <= 128 * keys; n *= 2)
+            map.reserve(n);
+        },
+        [&](std::size_t thread, std::size_t pass) {
+          const std::uint64_t k = (pass * 5 + thread) % keys;
+          SYNCMAP_THREAD_CHECK_MSG(map.load(k) == k + 1 && map.contains(k),
+                                   "key " + std::to_string(k) + " missing during reserve");
+        });
+    REQUIRE(map.size() == keys);
+  }
+}

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -100,6 +101,75 @@ void require_contents(const Map& map, const std::vector<std::optional<std::uint6
   REQUIRE(entries.size() == present);
   REQUIRE(map.size() == present);
   REQUIRE(map.empty() == (present == 0));
+}
+
+// Runs drive(thread) on threads [0, drivers) and follow(thread, pass) over and over on the
+// others (pass = 0, 1, ...) until every driver has returned or thrown; each follower makes at
+// least one pass, and at least one follower runs (also with SYNCMAP_STRESS_THREADS=2).
+// Followers yield between passes and sleep briefly every 8th.
+template <class Drive, class Follow>
+void run_while_drivers_run(std::size_t drivers, Drive drive, Follow follow) {
+  std::atomic<std::size_t> running{drivers};
+  run_threads(std::max(default_thread_count, drivers + 1), [&](std::size_t thread) {
+    if (thread < drivers) {
+      struct finished {
+        std::atomic<std::size_t>& running;
+        // relaxed: the count only ends the followers' loops; it publishes no data.
+        ~finished() { running.fetch_sub(1, std::memory_order_relaxed); }
+      } on_exit{running};
+      drive(thread);
+      return;
+    }
+    // relaxed: see `finished`.
+    for (std::size_t pass = 0; pass == 0 || running.load(std::memory_order_relaxed) != 0; ++pass) {
+      follow(thread, pass);
+      // Lets a driver in: a reader-preferring lock (glibc's std::shared_mutex) would otherwise
+      // keep a driver that needs it exclusively waiting for as long as followers keep reading.
+      if (pass % 8 == 7) {
+        std::this_thread::sleep_for(std::chrono::microseconds(1));
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  });
+}
+
+// The churn of check_for_each_under_churn and the checks after it: keys [0, stable) stay
+// present and are overwritten with multiples of (index + 1); keys [stable, stable + churn)
+// come (with value index + 1) and go. One step does one of each.
+template <class Map>
+void churn_step(Map& map, seeded_random& random, std::size_t stable, std::size_t churn) {
+  const std::size_t c = stable + random.below(churn);
+  if (random.chance(2)) {
+    map.store(key_of<Map>::make(c), value<Map>(c + 1));
+  } else {
+    map.erase(key_of<Map>::make(c));
+  }
+  const std::size_t s = random.below(stable);
+  map.store(key_of<Map>::make(s), value<Map>((s + 1) * (1 + random.below(1000))));
+}
+
+// Whether `stored` is a value churn_step (or the setup that precedes it) gives key k.
+template <class Map>
+bool churned_value_fits(std::size_t k, const typename Map::mapped_type& stored) {
+  return number<Map>(stored) % (k + 1) == 0;
+}
+
+// Stores the stable keys' first values and runs churn_step `steps` times on `writers` threads
+// while follow(thread, pass) runs on the others.
+template <class Map, class Follow>
+void run_under_churn(Map& map, std::size_t stable, std::size_t churn, std::size_t steps,
+                     Follow follow) {
+  for (std::size_t k = 0; k < stable; ++k)
+    map.store(key_of<Map>::make(k), value<Map>(k + 1));
+  run_while_drivers_run(
+      2,
+      [&](std::size_t thread) {
+        seeded_random random(thread + 7);
+        for (std::size_t i = 0; i < steps; ++i)
+          churn_step(map, random, stable, churn);
+      },
+      follow);
 }
 
 }  // namespace concurrency_detail
@@ -385,14 +455,7 @@ void check_for_each_under_churn(Map& map, std::size_t stable, std::size_t churn,
       seeded_random random(thread + 7);
       for (std::size_t i = 0; i < bound; ++i) {
         if (is_done(readers_done[0]) && is_done(readers_done[1])) return;
-        const std::size_t c = stable + random.below(churn);
-        if (random.chance(2)) {
-          map.store(key_of<Map>::make(c), value<Map>(c + 1));
-        } else {
-          map.erase(key_of<Map>::make(c));
-        }
-        const std::size_t s = random.below(stable);
-        map.store(key_of<Map>::make(s), value<Map>((s + 1) * (1 + random.below(1000))));
+        churn_step(map, random, stable, churn);
       }
       return;
     }
@@ -403,7 +466,7 @@ void check_for_each_under_churn(Map& map, std::size_t stable, std::size_t churn,
       const auto record = [&](const key_type& key, const mapped& stored) {
         const std::size_t k = key_of<Map>::index(key);
         SYNCMAP_THREAD_CHECK_MSG(k < stable + churn, "unknown key " + std::to_string(k));
-        SYNCMAP_THREAD_CHECK_MSG(number<Map>(stored) % (k + 1) == 0,
+        SYNCMAP_THREAD_CHECK_MSG(churned_value_fits<Map>(k, stored),
                                  "key " + std::to_string(k) + " holds a value it never had");
         ++visits[k];
       };
@@ -422,6 +485,128 @@ void check_for_each_under_churn(Map& map, std::size_t stable, std::size_t churn,
       }
     }
   });
+}
+
+// Copy construction while two writers churn (run_under_churn): every copy holds each stable
+// key exactly once and only values its keys were given. A copy reads the whole source, so
+// it must exclude the writers from each part while it reads it (sharded_map: the shared
+// lock on every source shard).
+template <class Map>
+void check_copy_under_churn(Map& map, std::size_t stable, std::size_t churn, std::size_t steps) {
+  using namespace concurrency_detail;
+  using key_type = typename Map::key_type;
+  using mapped = typename Map::mapped_type;
+  run_under_churn(map, stable, churn, scaled(steps), [&](std::size_t, std::size_t) {
+    const Map copy(map);
+    std::size_t stable_seen = 0;
+    const std::size_t calls = copy.for_each([&](const key_type& key, const mapped& stored) {
+      const std::size_t k = key_of<Map>::index(key);
+      SYNCMAP_THREAD_CHECK_MSG(k < stable + churn && churned_value_fits<Map>(k, stored),
+                               "the copy holds key " + std::to_string(k) + " with a wrong value");
+      stable_seen += k < stable;
+    });
+    SYNCMAP_THREAD_CHECK_MSG(stable_seen == stable && calls == copy.size(),
+                             std::to_string(stable_seen) + " stable keys, " +
+                                 std::to_string(calls) + " entries in a copy of size " +
+                                 std::to_string(copy.size()));
+  });
+}
+
+// contains() and visit() while two writers churn (run_under_churn): every stable key is
+// always found, and visit() sees only values its key was given.
+template <class Map>
+void check_lookups_under_churn(Map& map, std::size_t stable, std::size_t churn, std::size_t steps) {
+  using namespace concurrency_detail;
+  run_under_churn(map, stable, churn, scaled(steps), [&](std::size_t thread, std::size_t pass) {
+    const std::size_t k = (pass * 31 + thread) % (stable + churn);
+    const auto key = key_of<Map>::make(k);
+    const bool present = map.contains(key);
+    SYNCMAP_THREAD_CHECK_MSG(present || k >= stable,
+                             "stable key " + std::to_string(k) + " missing");
+    const bool visited = map.visit(key, [&](const typename Map::mapped_type& stored) {
+      SYNCMAP_THREAD_CHECK_MSG(churned_value_fits<Map>(k, stored),
+                               "key " + std::to_string(k) + " holds a value it never had");
+    });
+    SYNCMAP_THREAD_CHECK(visited || k >= stable);
+  });
+}
+
+// Whole-map erase_if(pred) that keeps finding entries to erase, while lookups run: one
+// thread erases every odd value over and over, another keeps overwriting the stable keys
+// (even values) and storing odd values under the other keys, the rest load() and contains()
+// stable keys, which must always be there with an even value. pred reads each value in full,
+// also one that a writer has just stored. With the erases racing lookups of the same entries,
+// erase_if must hold each part of the map exclusively (sharded_map's exclusive shard lock);
+// with values overwritten under it, it must see each one fully built (rcu_map's acquire load
+// of an entry's value).
+template <class Map>
+void check_erase_if_during_lookups(Map& map, std::size_t stable, std::size_t doomed,
+                                   std::size_t passes) {
+  using namespace concurrency_detail;
+  using key_type = typename Map::key_type;
+  using mapped = typename Map::mapped_type;
+  const std::size_t pass_count = scaled(passes);
+  for (std::size_t k = 0; k < stable + doomed; ++k)
+    map.store(key_of<Map>::make(k), value<Map>(k < stable ? 2 * k : 2 * k + 1));
+  const auto odd = [](const key_type&, const mapped& stored) {
+    return number<Map>(stored) % 2 == 1;
+  };
+  run_while_drivers_run(
+      2,
+      [&](std::size_t thread) {
+        for (std::size_t pass = 0; pass < pass_count; ++pass) {
+          if (thread == 0) {
+            map.erase_if(odd);
+            continue;
+          }
+          for (std::size_t k = 0; k < stable + doomed; ++k) {
+            const std::uint64_t v = k < stable ? 2 * (k + pass) : 2 * (k + pass) + 1;
+            map.store(key_of<Map>::make(k), value<Map>(v));
+          }
+        }
+      },
+      [&](std::size_t thread, std::size_t pass) {
+        const std::size_t k = (pass * 7 + thread) % stable;
+        const auto key = key_of<Map>::make(k);
+        const auto loaded = map.load(key);
+        SYNCMAP_THREAD_CHECK_MSG(loaded && number<Map>(*loaded) % 2 == 0 && map.contains(key),
+                                 "stable key " + std::to_string(k) + " lost or odd");
+      });
+  map.erase_if(odd);
+  std::vector<std::optional<std::uint64_t>> expected(stable + doomed);
+  for (std::size_t k = 0; k < stable; ++k)
+    expected[k] = 2 * (k + pass_count - 1);
+  require_contents(map, expected);
+}
+
+// clear() racing lookups: one thread fills keys [0, keys) and clears the map, `rounds` times;
+// the others load() and contains() those keys meanwhile, finding each absent or with the
+// value it was stored with. clear must hold each part of the map exclusively against the
+// shared lookups (sharded_map: clear's exclusive shard lock; pass a map with one shard, so
+// every lookup meets the clear).
+template <class Map>
+void check_clear_during_lookups(Map& map, std::size_t keys, std::size_t rounds) {
+  using namespace concurrency_detail;
+  const std::size_t round_count = scaled(rounds);
+  run_while_drivers_run(
+      1,
+      [&](std::size_t) {
+        for (std::size_t round = 0; round < round_count; ++round) {
+          for (std::size_t k = 0; k < keys; ++k)
+            map.store(key_of<Map>::make(k), value<Map>(k + 1));
+          map.clear();
+        }
+      },
+      [&](std::size_t thread, std::size_t pass) {
+        const std::size_t k = (pass * 5 + thread) % keys;
+        const auto loaded = map.load(key_of<Map>::make(k));
+        SYNCMAP_THREAD_CHECK_MSG(!loaded || number<Map>(*loaded) == k + 1,
+                                 "key " + std::to_string(k) + " holds a value it never had");
+        (void)map.contains(key_of<Map>::make(k));
+      });
+  REQUIRE(map.empty());
+  REQUIRE(map.size() == 0);
+  REQUIRE(map.snapshot().empty());
 }
 
 // Whole-map erase_if concurrently with inserts of keys it must not match: prefilled keys
