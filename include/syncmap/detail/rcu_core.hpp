@@ -67,9 +67,10 @@
 // grace period while holding mu_ or while inside its own section.
 //
 // Memory-order labels (each appears again at its sites)
-//   [R1] read_ is stored with release (promotion, a new amended bit, clear) under mu_ and
-//        loaded with acquire by every lock-free reader: a reader that sees a read table sees
-//        the table's contents, which were written before publication and never after [D4].
+//   [R1] read_ is stored with release (promotion, a new amended bit) under mu_ and loaded
+//        with acquire by every lock-free reader: a reader that sees a read table sees the
+//        table's contents, which were written before publication and never after [D4].
+//        clear()'s store of 0 is relaxed: it names no table.
 //   [P1] entry::p is loaded with acquire by every reader that dereferences the box it gets:
 //        the box's value was constructed before it was published by [P2].
 //   [P2] every write that publishes a box into entry::p (CAS, exchange) is acq_rel: release
@@ -497,9 +498,11 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
           if (is_tagged(b)) b = untag(e, hash_key(hash_, e->key));  // [T1]
           if (b == nullptr || b == expunged()) break;
           if (!pred(e->key, b->value)) break;
-          if (e->p.compare_exchange_strong(b, nullptr, std::memory_order_acq_rel,
-                                           std::memory_order_acquire)) {  // [P2]
-            count_.fetch_sub(1, std::memory_order_relaxed);               // statistic only
+          // relaxed: nullptr publishes nothing, b was acquired by the [P1] load above (the
+          // CAS succeeds only on that value), and a failure reloads it with [P1].
+          if (e->p.compare_exchange_strong(b, nullptr, std::memory_order_relaxed,
+                                           std::memory_order_relaxed)) {
+            count_.fetch_sub(1, std::memory_order_relaxed);  // statistic only
             deferred.trash.add(b);
             ++erased;
             break;
@@ -516,7 +519,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     {
       std::lock_guard<std::mutex> lock(mu_);
       const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
-      read_.store(0, std::memory_order_release);  // [R1] publishes "empty, not amended"
+      // relaxed: 0 names no table, so there is nothing to publish; a reader that sees it finds
+      // nothing and (not amended) answers absent, as if it ran after the clear.
+      read_.store(0, std::memory_order_relaxed);
       std::size_t removed = 0;
       auto expunge = [&](entry* e) {
         box* b = e->p.exchange(expunged(), std::memory_order_acq_rel);  // [P2]: racing CASes fail
@@ -1047,7 +1052,11 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     dirty_.construct_at(position.index, hash, alloc_, e);  // noexcept (trivial key copy at most)
     const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
     if (!(read & amended_bit)) {
-      read_.store(read | amended_bit, std::memory_order_release);  // [R1] (same table)
+      // [R1] release, although the table is the same: this store is now what readers read,
+      // and a plain store does not carry another thread's release (the promoter's), so the
+      // table's contents reach them only through mu_ (promoter -> us) and this release.
+      // TSan cannot see it missing: it lets relaxed stores continue a release sequence.
+      read_.store(read | amended_bit, std::memory_order_release);
     }
   }
 
