@@ -19,6 +19,8 @@ namespace {
 
 using syncmap::detail::epoch_domain;
 using syncmap::detail::fence_mode;
+using syncmap::detail::retire_list;
+using syncmap::detail::retired_node;
 
 // Spins until `word` holds `value`. acquire: pairs with the other thread's release store.
 void await(const std::atomic<std::uint64_t>& word, std::uint64_t value) {
@@ -123,6 +125,55 @@ std::size_t domain_violations(epoch_domain& domain, std::uint64_t rounds) {
   return violations;
 }
 
+// The retire fence [R] through the real retire(): the retirer does `x = round` (the unlink)
+// and retire(node), which fences and then tags the node with the global epoch; the advancer
+// runs try_advance(), whose CAS [E] moves the epoch, and then loads x. Forbidden: the tag is
+// the epoch from before this round's advance and the load misses the round. Then the node
+// would count as retired before an epoch whose readers could still have found it. The
+// domain must be in symmetric mode: asymmetric try_advance() sends a membarrier, which
+// fences the retirer as well and would hide a missing [R].
+struct litmus_node : retired_node {
+  litmus_node() {
+    reclaim = [](retired_node* self, void*) noexcept { delete static_cast<litmus_node*>(self); };
+  }
+};
+constexpr std::uint64_t no_tag = ~std::uint64_t{0};
+std::size_t retire_fence_violations(epoch_domain& domain, std::uint64_t rounds) {
+  litmus_words words;
+  std::size_t violations = 0;
+  std::uint64_t seed = 0x9e3779b97f4a7c15ull;
+  std::thread retirer([&] {
+    retire_list retired(domain);
+    for (std::uint64_t round = 1; round <= rounds; ++round) {
+      await(words.go, round);
+      // A retire that collects advances the epoch itself; such rounds report no tag. Only this
+      // thread retires and collects, so pending() is exact here.
+      const bool collects = (retired.pending() + 1) % retire_list::soft_limit == 0;
+      words.x.store(round, std::memory_order_relaxed);  // relaxed: [R] alone must order it
+      auto* node = new litmus_node;
+      retired.retire(node, nullptr);
+      // Only this thread collects, so the node cannot be freed before we read its tag.
+      words.light_saw.store(collects ? no_tag : node->retire_epoch, std::memory_order_relaxed);
+      words.light_done.store(round, std::memory_order_release);  // release: pairs with await
+    }
+    retired.drain(nullptr);
+  });
+  for (std::uint64_t round = 1; round <= rounds; ++round) {
+    const std::uint64_t before = domain.epoch();
+    words.go.store(round, std::memory_order_release);  // release: pairs with await
+    jitter(seed);
+    domain.try_advance();
+    const std::uint64_t advancer_saw = words.x.load(std::memory_order_relaxed);
+    await(words.light_done, round);
+    // relaxed: published by the release of light_done.
+    if (words.light_saw.load(std::memory_order_relaxed) == before && advancer_saw != round) {
+      ++violations;
+    }
+  }
+  retirer.join();
+  return violations;
+}
+
 // Sanitizers serialize atomics through their runtimes, so the forbidden outcome cannot show
 // there; a short run still checks that both fence modes work and race-free.
 std::size_t litmus_rounds(std::size_t rounds) {
@@ -149,4 +200,12 @@ TEST_CASE("an open section is never missed by two advances (both fence modes)",
   static epoch_domain machine;
   machine.select_fence_mode();
   CHECK(domain_violations(machine, rounds) == 0);
+}
+
+TEST_CASE("a retire's tag never predates an unlink the next advance cannot see",
+          "[reclaim][litmus]") {
+  const std::size_t rounds = litmus_rounds(20000);
+  static epoch_domain symmetric;
+  REQUIRE(symmetric.select_fence_mode(true) == fence_mode::symmetric);
+  CHECK(retire_fence_violations(symmetric, rounds) == 0);
 }
