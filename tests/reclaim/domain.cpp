@@ -85,6 +85,29 @@ TEST_CASE("fence mode: forced symmetric, environment opt-out, and fixed once cho
   CHECK(probed.try_advance());  // the heavy fence of the chosen mode works
 }
 
+// [K] in epoch.hpp: the inline enter() gives a cached domain's section a compiler barrier for
+// its light fence, so a symmetric-mode domain (which needs a real fence) must never be cached
+// outside TSan; there every domain is symmetric and the inline path fences for real.
+TEST_CASE("the TLS cache names only domains whose inline light fence is right for them",
+          "[reclaim][domain][fence]") {
+  static epoch_domain symmetric;
+  REQUIRE(symmetric.select_fence_mode(true) == fence_mode::symmetric);
+  for (int i = 0; i < 2; ++i) {  // the second section would hit a filled cache
+    read_guard outer(symmetric);
+    read_guard inner(symmetric);
+    CHECK(symmetric.in_section());
+  }
+  CHECK_FALSE(symmetric.in_section());
+  const bool symmetric_cached = syncmap::detail::epoch_tls.cache.domain == &symmetric;
+  CHECK(symmetric_cached == (SYNCMAP_TSAN != 0));
+
+  static epoch_domain machine;
+  { read_guard guard(machine); }
+  const bool machine_cached = syncmap::detail::epoch_tls.cache.domain == &machine;
+  CHECK(machine_cached ==
+        (SYNCMAP_TSAN != 0 || machine.select_fence_mode() == fence_mode::asymmetric));
+}
+
 TEST_CASE("try_advance waits for sections of older epochs only", "[reclaim][domain]") {
   static epoch_domain domain;
   const auto start = domain.epoch();

@@ -65,9 +65,12 @@
 // and with them every edge the proof uses is visible to it.
 //
 // Hot path (x86-64, asymmetric mode): outermost enter() is a TLS compare, a load of the
-// global epoch and the mode byte (one shared, read-mostly line), a store to the thread's own
-// record line and a compiler barrier; leave() is one store. No RMW, no mfence, no store to a
-// line another thread writes. Nested sections only touch the thread-private `nest_` count.
+// global epoch (one shared, read-mostly line), a store to the thread's own record line and a
+// compiler barrier; leave() is a test of the record's leave_work and one store. No RMW, no
+// mfence, no store to a line another thread writes, and no fence-mode test: the TLS cache
+// names only asymmetric-mode domains [K], so symmetric ones (and first uses, other domains,
+// borrowed records) take the out-of-line enter_slow(). Nested sections only touch the
+// thread-private `leave_work` count.
 //
 // Why per-map retire lists, not per-thread bags (crossbeam, xenium)
 // ----------------------------------------------------------------
@@ -212,14 +215,15 @@ struct alignas(2 * cache_line_size) epoch_record {
   // 0 while quiescent, else (epoch << 1) | 1 while a section is open. Written only by the
   // thread holding the record ([A2], [C]); read by scanners ([D]).
   std::atomic<std::uint64_t> epoch_word{0};
-  // Sections open inside the outermost one (whose presence epoch_word != 0 shows). Touched
-  // only by the thread holding the record; handed over between threads by the
-  // release/acquire on in_use. Counting only inner sections keeps the outermost enter and
-  // leave, the rcu_map read path, to one store each.
-  unsigned nest = 0;
-  // True while held by a thread whose owner object is already destroyed: returned to the
-  // registry when the outermost section closes. Same access rule as nest.
-  bool borrowed = false;
+  // What leave() has to do besides storing 0, in one word so that the common leave tests
+  // one thing: the number of sections open inside the outermost one (whose presence
+  // epoch_word != 0 shows), plus borrowed_flag while the record is held by a thread whose
+  // owner object is already destroyed (returned to the registry when the outermost section
+  // closes). 0 for an outermost section of a registered thread. Touched only by the thread
+  // holding the record; handed over between threads by the release/acquire on in_use.
+  unsigned leave_work = 0;
+  static constexpr unsigned borrowed_flag = 1u << 31;
+  unsigned inner_sections() const noexcept { return leave_work & ~borrowed_flag; }
   // Held by a thread. exchange(true, acquire) to take, store(false, release) to give back.
   std::atomic<bool> in_use{false};
   // Next record in the registry. Written once before the record is published, then immutable.
@@ -235,7 +239,7 @@ struct epoch_record_slot {
 enum class epoch_thread_phase : unsigned char {
   fresh,       // owner object not constructed yet
   registered,  // owner alive; it lists every record this thread holds
-  exited,      // owner destroyed; sections borrow records (see `borrowed`)
+  exited,      // owner destroyed; sections borrow records (see borrowed_flag)
 };
 
 // How many domains may have a section open at once in a thread after its owner is destroyed.
@@ -245,7 +249,10 @@ inline constexpr std::size_t epoch_borrow_slots = 4;
 // initialized and trivially destructible, so it has no TLS wrapper and outlives every
 // thread_local destructor.
 struct epoch_thread_state {
-  epoch_record_slot cache;  // last (domain, record) used by enter/leave: the hot-path check
+  // Last (domain, record) used by enter/leave: the hot-path check. [K] Outside ThreadSanitizer
+  // it names only domains in asymmetric mode, so a hit needs no fence-mode test: the light
+  // fence of a cached section is a compiler barrier (epoch_domain::cached_fence_mode).
+  epoch_record_slot cache;
   epoch_thread_phase phase;
   epoch_record_slot borrowed[epoch_borrow_slots];  // used only in phase `exited`
 };
@@ -267,14 +274,10 @@ class epoch_domain {
   // a thread's first use of this domain (terminates if that allocation fails).
   // Returns the thread's record, which stays the same until the matching leave().
   epoch_record* enter() noexcept;
-  // The same, also telling whether this section is the outermost one (for leave below).
-  epoch_record* enter(bool& outermost) noexcept;
   // Closes the innermost section. pre: this thread is in a section of this domain.
   void leave() noexcept;
   // The same, given the record enter() returned: skips finding it again.
   void leave(epoch_record* record) noexcept;
-  // The same, given also what enter(outermost) said; skips reading the depth (read_guard).
-  void leave(epoch_record* record, bool outermost) noexcept;
   bool in_section() const noexcept;
   // The global epoch (acquire).
   std::uint64_t epoch() const noexcept;
@@ -304,6 +307,15 @@ class epoch_domain {
   static constexpr unsigned char mode_undecided = 0;
   static constexpr unsigned char mode_deciding = 0xff;
 
+  // The fence mode of every domain the TLS cache names [K]: symmetric under ThreadSanitizer
+  // (the only mode there), else asymmetric.
+  static constexpr fence_mode cached_fence_mode =
+      SYNCMAP_TSAN ? fence_mode::symmetric : fence_mode::asymmetric;
+  void open_section(epoch_record* record, fence_mode mode) noexcept;
+  static void close_section(epoch_record* record) noexcept;
+  epoch_record* enter_slow() noexcept;
+  void leave_slow(epoch_record* record) noexcept;
+  void remember(epoch_record_slot slot) const noexcept;
   epoch_record* record_for_enter_slow() noexcept;
   epoch_record* record_for_leave_slow() const noexcept;
   epoch_record* find_held_record() const noexcept;
@@ -338,14 +350,13 @@ class read_guard {
  public:
   // Always inline: a read section on the rcu_map read path must cost no calls.
   SYNCMAP_ALWAYS_INLINE explicit read_guard(epoch_domain& domain) noexcept
-      : domain_(domain), record_(domain.enter(outermost_)) {}
-  SYNCMAP_ALWAYS_INLINE ~read_guard() { domain_.leave(record_, outermost_); }
+      : domain_(domain), record_(domain.enter()) {}
+  SYNCMAP_ALWAYS_INLINE ~read_guard() { domain_.leave(record_); }
   read_guard(const read_guard&) = delete;
   read_guard& operator=(const read_guard&) = delete;
 
  private:
   epoch_domain& domain_;
-  bool outermost_;  // set by enter() in the initializer of record_, declared after this
   epoch_record* const record_;
 };
 
@@ -422,7 +433,7 @@ inline void epoch_record_owner::release_or_lend(const epoch_record_slot& slot) n
   // its domain stops (as it would for a thread blocked inside a section): a caller bug.
   for (epoch_record_slot& borrowed : epoch_tls.borrowed) {
     if (borrowed.domain == nullptr) {
-      slot.record->borrowed = true;
+      slot.record->leave_work |= epoch_record::borrowed_flag;
       borrowed = slot;
       return;
     }
@@ -432,34 +443,46 @@ inline void epoch_record_owner::release_or_lend(const epoch_record_slot& slot) n
 // ---- epoch_domain: read sections ----------------------------------------------------------
 
 SYNCMAP_ALWAYS_INLINE epoch_record* epoch_domain::enter() noexcept {
-  bool outermost;
-  return enter(outermost);
-}
-
-SYNCMAP_ALWAYS_INLINE epoch_record* epoch_domain::enter(bool& outermost) noexcept {
-  epoch_thread_state& state = epoch_tls;
-  epoch_record* record =
-      SYNCMAP_LIKELY(state.cache.domain == this) ? state.cache.record : record_for_enter_slow();
+  const epoch_thread_state& state = epoch_tls;
+  if (SYNCMAP_UNLIKELY(state.cache.domain != this)) return enter_slow();
+  epoch_record* const record = state.cache.record;
   // relaxed: our own record, written only by this thread.
-  outermost = record->epoch_word.load(std::memory_order_relaxed) == 0;
-  if (SYNCMAP_UNLIKELY(!outermost)) {
-    ++record->nest;
+  if (SYNCMAP_LIKELY(record->epoch_word.load(std::memory_order_relaxed) == 0)) {
+    open_section(record, cached_fence_mode);  // [K]: the cache names this mode's domains only
   } else {
-    // [A1] acquire: the section's later loads (the read table, a value box) cannot be
-    // satisfied before this one; pairs with the release of the advance CAS [E] (I2 case c).
-    const std::uint64_t epoch = global_epoch_.load(tsan_or(std::memory_order_acquire));
-    // [A2] release: a scanner that reads this value (or a later one) with [D] also sees this
-    // thread's earlier sections as finished (I2 case a).
-    record->epoch_word.store((epoch << 1) | 1u, tsan_or(std::memory_order_release));
-    // [B] light fence, pairs with the heavy fence [H] in try_advance(): either the scan sees
-    // [A2], or the loads below see every unlink that preceded [H].
-    // relaxed mode load: written once before any record of this domain was handed out, and
-    // this thread got its record through acquire_record(), which read it with acquire.
-    light_fence(static_cast<fence_mode>(mode_state_.load(std::memory_order_relaxed)));
+    ++record->leave_work;  // nested
   }
   // A thread keeps its record for the whole section: when its owner is destroyed meanwhile,
   // the record becomes a borrowed one (release_or_lend), the same record.
   return record;
+}
+
+// Out of line: the first section of a thread in this domain, sections after another domain's,
+// borrowed records, and (outside TSan) every section of a symmetric-mode domain [K].
+SYNCMAP_NOINLINE inline epoch_record* epoch_domain::enter_slow() noexcept {
+  epoch_record* const record = record_for_enter_slow();
+  // relaxed: our own record.
+  if (record->epoch_word.load(std::memory_order_relaxed) != 0) {
+    ++record->leave_work;  // nested
+    return record;
+  }
+  // relaxed mode load: written once before any record of this domain was handed out, and
+  // this thread got its record through acquire_record(), which read it with acquire.
+  open_section(record, static_cast<fence_mode>(mode_state_.load(std::memory_order_relaxed)));
+  return record;
+}
+
+SYNCMAP_ALWAYS_INLINE void epoch_domain::open_section(epoch_record* record,
+                                                      fence_mode mode) noexcept {
+  // [A1] acquire: the section's later loads (the read table, a value box) cannot be
+  // satisfied before this one; pairs with the release of the advance CAS [E] (I2 case c).
+  const std::uint64_t epoch = global_epoch_.load(tsan_or(std::memory_order_acquire));
+  // [A2] release: a scanner that reads this value (or a later one) with [D] also sees this
+  // thread's earlier sections as finished (I2 case a).
+  record->epoch_word.store((epoch << 1) | 1u, tsan_or(std::memory_order_release));
+  // [B] light fence, pairs with the heavy fence [H] in try_advance(): either the scan sees
+  // [A2], or the loads below see every unlink that preceded [H].
+  light_fence(mode);
 }
 
 SYNCMAP_ALWAYS_INLINE void epoch_domain::leave() noexcept {
@@ -470,21 +493,30 @@ SYNCMAP_ALWAYS_INLINE void epoch_domain::leave() noexcept {
 }
 
 SYNCMAP_ALWAYS_INLINE void epoch_domain::leave(epoch_record* record) noexcept {
-  leave(record, record->nest == 0);
-}
-
-SYNCMAP_ALWAYS_INLINE void epoch_domain::leave(epoch_record* record, bool outermost) noexcept {
   // relaxed: our own record.
   assert(record != nullptr && record->epoch_word.load(std::memory_order_relaxed) != 0 &&
          "leave() without a matching enter()");
-  if (SYNCMAP_UNLIKELY(!outermost)) {
-    --record->nest;
+  // One test for both inner sections and a borrowed record: see leave_work.
+  if (SYNCMAP_UNLIKELY(record->leave_work != 0)) {
+    leave_slow(record);
     return;
   }
+  close_section(record);
+}
+
+SYNCMAP_NOINLINE inline void epoch_domain::leave_slow(epoch_record* record) noexcept {
+  if (record->inner_sections() != 0) {
+    --record->leave_work;
+    return;
+  }
+  close_section(record);
+  return_borrowed(record);  // the only other reason for leave_work != 0
+}
+
+SYNCMAP_ALWAYS_INLINE void epoch_domain::close_section(epoch_record* record) noexcept {
   // [C] release: every load of the section happens-before a scan that reads this 0 with
   // [D], and so before any free that scan allows.
   record->epoch_word.store(0, tsan_or(std::memory_order_release));
-  if (SYNCMAP_UNLIKELY(record->borrowed)) return_borrowed(record);
 }
 
 inline bool epoch_domain::in_section() const noexcept {
@@ -530,14 +562,14 @@ SYNCMAP_NOINLINE inline epoch_record* epoch_domain::record_for_enter_slow() noex
       record = acquire_record();
       owner.add(this, record);
     }
-    state.cache = {this, record};
+    remember({this, record});
     return record;
   }
   // The owner is gone: borrow a record until the outermost section closes.
   epoch_record_slot* free_slot = nullptr;
   for (epoch_record_slot& slot : state.borrowed) {
     if (slot.domain == this) {
-      state.cache = slot;
+      remember(slot);
       return slot.record;
     }
     if (slot.domain == nullptr && free_slot == nullptr) free_slot = &slot;
@@ -546,16 +578,23 @@ SYNCMAP_NOINLINE inline epoch_record* epoch_domain::record_for_enter_slow() noex
     reclaim_fatal("too many epoch domains with open read sections during thread exit");
   }
   epoch_record* record = acquire_record();
-  record->borrowed = true;
+  record->leave_work |= epoch_record::borrowed_flag;
   *free_slot = {this, record};
-  state.cache = *free_slot;
+  remember(*free_slot);
   return record;
 }
 
 SYNCMAP_NOINLINE inline epoch_record* epoch_domain::record_for_leave_slow() const noexcept {
   epoch_record* record = find_held_record();
-  if (record != nullptr) epoch_tls.cache = {this, record};
+  if (record != nullptr) remember({this, record});
   return record;
+}
+
+// Keeps [K]: caches only what the inline enter() may serve.
+inline void epoch_domain::remember(epoch_record_slot slot) const noexcept {
+  // relaxed: as in enter_slow(); the caller holds a record of this domain, so the mode is set.
+  const auto mode = static_cast<fence_mode>(mode_state_.load(std::memory_order_relaxed));
+  if (mode == cached_fence_mode) epoch_tls.cache = slot;
 }
 
 SYNCMAP_NOINLINE inline void epoch_domain::return_borrowed(epoch_record* record) noexcept {
@@ -564,7 +603,7 @@ SYNCMAP_NOINLINE inline void epoch_domain::return_borrowed(epoch_record* record)
     if (slot.record == record) slot = {nullptr, nullptr};
   }
   if (state.cache.record == record) state.cache = {nullptr, nullptr};
-  record->borrowed = false;
+  record->leave_work &= ~epoch_record::borrowed_flag;
   release_record(record);
 }
 
@@ -606,7 +645,7 @@ inline epoch_record* epoch_domain::acquire_record() noexcept {
   for (epoch_record* record = registry_head_.load(std::memory_order_acquire); record != nullptr;
        record = record->next) {
     // relaxed pre-check avoids an RMW on records in use; the exchange's acquire pairs with
-    // release_record's release, so the previous holder's writes (nest == 0) are visible.
+    // release_record's release, so the previous holder's writes (leave_work == 0) are visible.
     if (!record->in_use.load(std::memory_order_relaxed) &&
         !record->in_use.exchange(true, std::memory_order_acquire)) {
       return record;
@@ -633,7 +672,7 @@ inline void epoch_domain::release_record(epoch_record* record) noexcept {
   // relaxed: the record is still ours.
   assert(record->epoch_word.load(std::memory_order_relaxed) == 0 &&
          "a thread exited inside a read section");
-  // release: the next holder (acquire exchange in acquire_record) sees nest == 0 and our
+  // release: the next holder (acquire exchange in acquire_record) sees leave_work == 0 and our
   // final epoch word 0. The word itself is already 0: leave() stored it.
   record->in_use.store(false, std::memory_order_release);
 }

@@ -232,19 +232,35 @@ class flat_table {
     return max_load_for(by_slots);
   }
 
+  // Where a lookup ended: the matching slot (nullptr if none), and its index as group and
+  // offset within the group (index = group * group_width + offset), for per-slot side data
+  // kept by group (rcu_read_table's stale bits) without recomputing the index.
+  struct position {
+    Slot* slot;
+    std::size_t group;
+    std::uint32_t offset;
+  };
+
   // The slot matching `hash` and `matches(slot)`, or nullptr. `matches` is the key comparison.
   template <class Matches>
   SYNCMAP_ALWAYS_INLINE Slot* find(std::uint64_t hash, Matches&& matches) const {
+    return find_position(hash, matches).slot;
+  }
+
+  // find(), also telling where. Inline, so unused fields cost nothing.
+  template <class Matches>
+  SYNCMAP_ALWAYS_INLINE position find_position(std::uint64_t hash, Matches&& matches) const {
     const ctrl_t tag = tag_of(hash);
     std::size_t group = (hash >> 7) & group_mask_;
     for (std::size_t step = 1;; ++step) {
       const ctrl_t* ctrl = ctrl_ + group * group_width;
       const group_match g(ctrl);
       for (std::uint32_t m = g.match_tag(tag); m != 0; m &= m - 1) {
-        Slot* slot = slots_ + group * group_width + lowest_bit_index(m);
-        if (SYNCMAP_LIKELY(matches(*slot))) return slot;
+        const auto offset = static_cast<std::uint32_t>(lowest_bit_index(m));
+        Slot* slot = slots_ + group * group_width + offset;
+        if (SYNCMAP_LIKELY(matches(*slot))) return {slot, group, offset};
       }
-      if (SYNCMAP_LIKELY(g.match_empty() != 0)) return nullptr;  // [I1]
+      if (SYNCMAP_LIKELY(g.match_empty() != 0)) return {nullptr, 0, 0};  // [I1]
       group = (group + step) & group_mask_;
     }
   }

@@ -732,8 +732,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   template <class K>
   entry* find(const read_table* t, std::uint64_t hash, const K& key) const {
     if (t == nullptr) return nullptr;
-    const auto* slot = t->table.find_slot(hash, key, eq_);
-    return slot == nullptr ? nullptr : t->table.entry_of(slot);
+    const auto slot = t->table.find_slot(hash, key, eq_);
+    return slot ? t->table.entry_of(slot) : nullptr;
   }
   template <class K>
   entry* find(const table_type* table, std::uint64_t hash, const K& key) const {
@@ -764,8 +764,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       read_guard section(*domain_);
       const std::uintptr_t read = load_read();
       const read_table* table = read_table_of(read);
-      const auto* slot = table == nullptr ? nullptr : table->table.find_slot(hash, key, eq_);
-      if (slot != nullptr) {
+      typename read_index::found_slot slot;
+      if (table != nullptr) slot = table->table.find_slot(hash, key, eq_);
+      if (slot) {
         this->count_read_hit();  // no-op without SYNCMAP_STATS
         // Linearizes at load_read(), as in with_value_for_read [T2].
         if (SYNCMAP_LIKELY(table->table.is_fresh(slot))) {
@@ -817,7 +818,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       const std::uintptr_t read = load_read();
       // on_value runs (and copies the value) before `section` closes.
       if (const read_table* table = read_table_of(read)) {
-        if (const auto* slot = table->table.find_slot(hash, key, eq_)) {
+        if (const auto slot = table->table.find_slot(hash, key, eq_)) {
           this->count_read_hit();  // no-op without SYNCMAP_STATS
           // Linearizes at load_read(): this table was published then, and a clear stale bit
           // read now was clear then too, so the copy was the entry's value then [T2].

@@ -13,8 +13,10 @@
 //            flat hash map of Key -> T, so the table is no larger than theirs
 //   entries  Entry* per slot, index-parallel to the slots: read by writers, whole-table
 //            walks, and lookups of keys whose copy is stale
-//   stale    one bit per slot (an atomic bitmap, capacity / 8 bytes: small enough to stay
-//            cached): set when the copy no longer reflects the entry
+//   stale    one bit per slot (a 16-bit atomic word per group of 16 slots, capacity / 8
+//            bytes: small enough to stay cached): set when the copy no longer reflects the
+//            entry. Kept by group so that a lookup tests its bit with the group and offset
+//            the probe already has, without computing the slot index.
 //
 // Rules (rcu_core.hpp [T1], [T2] say why they make lookups linearizable):
 //   - Built by a holder of the map's mutex and published once complete; after publication
@@ -68,15 +70,20 @@ class rcu_read_table<Entry, Key, T, Allocator, false> {
     table_ = std::move(dirty);
   }
 
-  // The slot index of `key`, or npos.
+  // A lookup's result: the slot of the key, if any.
+  struct found_slot {
+    const slot_type* slot = nullptr;
+    explicit operator bool() const noexcept { return slot != nullptr; }
+  };
+
   template <class K, class KeyEqual>
-  SYNCMAP_ALWAYS_INLINE const slot_type* find_slot(std::uint64_t hash, const K& key,
-                                                   const KeyEqual& eq) const {
-    return table_.find(hash, [&](Entry* const& e) { return static_cast<bool>(eq(e->key, key)); });
+  SYNCMAP_ALWAYS_INLINE found_slot find_slot(std::uint64_t hash, const K& key,
+                                             const KeyEqual& eq) const {
+    return {table_.find(hash, [&](Entry* const& e) { return static_cast<bool>(eq(e->key, key)); })};
   }
-  static Entry* entry_of(const slot_type* slot) noexcept { return *slot; }
-  static constexpr bool is_fresh(const slot_type*) noexcept { return false; }  // no copies
-  static const T& value_in(const slot_type*) noexcept;  // never called: nothing is fresh
+  static Entry* entry_of(found_slot found) noexcept { return *found.slot; }
+  static constexpr bool is_fresh(found_slot) noexcept { return false; }  // no copies
+  static const T& value_in(found_slot) noexcept;  // never called: nothing is fresh
   std::size_t find_entry(std::uint64_t hash, const Entry* e) const noexcept {
     Entry* const* slot = table_.find(hash, [&](Entry* const& other) { return other == e; });
     return slot == nullptr ? npos : table_.index_of(slot);
@@ -98,7 +105,7 @@ class rcu_read_table<Entry, Key, T, Allocator, false> {
   dirty_table table_;
 };
 
-// The layout with copies: slots of {Key, T bytes}, plus the entries and the stale bitmap.
+// The layout with copies: slots of {Key, T bytes}, plus the entries and the stale bits.
 template <class Entry, class Key, class T, class Allocator>
 class rcu_read_table<Entry, Key, T, Allocator, true> {
   // Trivially copyable, like Key and T. The value bytes hold a T only while the slot's stale
@@ -111,7 +118,8 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
   using slot_table = flat_table<key_value, Allocator>;
   using entry_allocator = typename std::allocator_traits<Allocator>::template rebind_alloc<Entry*>;
   using entry_traits = std::allocator_traits<entry_allocator>;
-  using stale_word = std::atomic<std::uint64_t>;
+  using stale_word = std::atomic<std::uint16_t>;  // one per group: bit i = slot i
+  static_assert(group_width == 16, "a stale word has a bit per slot of a group");
   using stale_allocator =
       typename std::allocator_traits<Allocator>::template rebind_alloc<stale_word>;
   using stale_traits = std::allocator_traits<stale_allocator>;
@@ -139,10 +147,10 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
       entry_allocator entry_alloc(alloc);
       entries_ = entry_traits::allocate(entry_alloc, capacity);
       stale_allocator stale_alloc(alloc);
-      stale_words_ = (capacity + 63) / 64;
+      stale_words_ = capacity / group_width;
       stale_ = stale_traits::allocate(stale_alloc, stale_words_);
       for (std::size_t i = 0; i < stale_words_; ++i) {
-        stale_traits::construct(stale_alloc, stale_ + i, ~std::uint64_t{0});
+        stale_traits::construct(stale_alloc, stale_ + i, std::uint16_t{0xFFFF});
       }
       dirty.for_each([&](Entry* const& e) {
         const std::uint64_t hash = hash_of(e->key);
@@ -161,30 +169,42 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
   void fill(std::size_t index, const T& value) noexcept {
     ::new (static_cast<void*>(slots_.slot_at(index).value)) T(value);  // trivially copyable
     // relaxed: not yet published; the release store that publishes the table orders it.
-    stale_[index / 64].fetch_and(~bit_of(index), std::memory_order_relaxed);
+    stale_[index / group_width].fetch_and(static_cast<std::uint16_t>(~bit_of(index)),
+                                          std::memory_order_relaxed);
   }
 
   using slot_type = key_value;
 
-  // The slot of `key`, or nullptr: the read path works on slots, not indexes, which saves
-  // it the npos test.
+  // A lookup's result: the slot of the key (nullptr if none), with where the probe found it,
+  // so that the stale bit and the entry are reached without computing the slot's index from
+  // its address (the read path works on these, not on indexes, which saves it an npos test).
+  struct found_slot {
+    const slot_type* slot = nullptr;
+    std::size_t group = 0;
+    std::uint32_t offset = 0;
+    explicit operator bool() const noexcept { return slot != nullptr; }
+  };
+
   template <class K, class KeyEqual>
-  SYNCMAP_ALWAYS_INLINE const slot_type* find_slot(std::uint64_t hash, const K& key,
-                                                   const KeyEqual& eq) const {
-    return slots_.find(hash, [&](const key_value& s) { return static_cast<bool>(eq(s.key, key)); });
+  SYNCMAP_ALWAYS_INLINE found_slot find_slot(std::uint64_t hash, const K& key,
+                                             const KeyEqual& eq) const {
+    const auto found = slots_.find_position(
+        hash, [&](const key_value& s) { return static_cast<bool>(eq(s.key, key)); });
+    return {found.slot, found.group, found.offset};
   }
-  Entry* entry_of(const slot_type* slot) const noexcept { return entries_[slots_.index_of(slot)]; }
+  Entry* entry_of(found_slot found) const noexcept {
+    return entries_[found.group * group_width + found.offset];
+  }
   // Whether the slot's copy still holds (then value_in(slot) is the value). relaxed: a writer
   // sets the stale bit before it replaces the value, in the same thread, and publishes the new
   // value with a release CAS (rcu_core [P2]); a reader ordered after that CAS (having seen the
   // new value, or anything published after it) is therefore ordered after the bit by
   // coherence, and a reader that is not may linearize before the write [T2].
-  SYNCMAP_ALWAYS_INLINE bool is_fresh(const slot_type* slot) const noexcept {
-    const std::size_t index = slots_.index_of(slot);
-    return !(stale_[index / 64].load(std::memory_order_relaxed) & bit_of(index));
+  SYNCMAP_ALWAYS_INLINE bool is_fresh(found_slot found) const noexcept {
+    return !((stale_[found.group].load(std::memory_order_relaxed) >> found.offset) & 1u);
   }
-  static const T& value_in(const slot_type* slot) noexcept {
-    return *std::launder(reinterpret_cast<const T*>(slot->value));
+  static const T& value_in(found_slot found) noexcept {
+    return *std::launder(reinterpret_cast<const T*>(found.slot->value));
   }
   std::size_t find_entry(std::uint64_t hash, const Entry* e) const noexcept {
     const key_value* slot =
@@ -196,7 +216,7 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
 
   // The map's mutex held. relaxed: see is_fresh(); the writer's later CAS orders it.
   void mark_stale(std::size_t index) noexcept {
-    stale_[index / 64].fetch_or(bit_of(index), std::memory_order_relaxed);
+    stale_[index / group_width].fetch_or(bit_of(index), std::memory_order_relaxed);
   }
 
   template <class F>
@@ -226,13 +246,13 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
   }
 
  private:
-  static constexpr std::uint64_t bit_of(std::size_t index) noexcept {
-    return std::uint64_t{1} << (index % 64);
+  static constexpr std::uint16_t bit_of(std::size_t index) noexcept {
+    return static_cast<std::uint16_t>(1u << (index % group_width));
   }
 
   slot_table slots_;
   Entry** entries_ = nullptr;    // slots_.capacity() of them, index-parallel to slots_
-  stale_word* stale_ = nullptr;  // one bit per slot, set = stale (or empty)
+  stale_word* stale_ = nullptr;  // one word per group, a bit per slot, set = stale (or empty)
   std::size_t stale_words_ = 0;
 };
 
