@@ -248,20 +248,30 @@ class flat_table {
   }
 
   // find(), also telling where. Inline, so unused fields cost nothing.
+  // The first group is probed before the loop: most lookups end there, and then the probe
+  // step never needs a register (GCC otherwise initialized it, spilled, on every lookup).
   template <class Matches>
   SYNCMAP_ALWAYS_INLINE position find_position(std::uint64_t hash, Matches&& matches) const {
     const ctrl_t tag = tag_of(hash);
     std::size_t group = (hash >> 7) & group_mask_;
-    for (std::size_t step = 1;; ++step) {
-      const ctrl_t* ctrl = ctrl_ + group * group_width;
-      const group_match g(ctrl);
+    position found{nullptr, 0, 0};
+    // True when the lookup ends at `group`: a match (in `found`) or an empty slot [I1].
+    const auto ends_at = [&](std::size_t at) {
+      const group_match g(ctrl_ + at * group_width);
       for (std::uint32_t m = g.match_tag(tag); m != 0; m &= m - 1) {
         const auto offset = static_cast<std::uint32_t>(lowest_bit_index(m));
-        Slot* slot = slots_ + group * group_width + offset;
-        if (SYNCMAP_LIKELY(matches(*slot))) return {slot, group, offset};
+        Slot* slot = slots_ + at * group_width + offset;
+        if (SYNCMAP_LIKELY(matches(*slot))) {
+          found = {slot, at, offset};
+          return true;
+        }
       }
-      if (SYNCMAP_LIKELY(g.match_empty() != 0)) return {nullptr, 0, 0};  // [I1]
+      return g.match_empty() != 0;
+    };
+    if (SYNCMAP_LIKELY(ends_at(group))) return found;
+    for (std::size_t step = 1;; ++step) {
       group = (group + step) & group_mask_;
+      if (SYNCMAP_LIKELY(ends_at(group))) return found;
     }
   }
 

@@ -192,9 +192,9 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
         hash, [&](const key_value& s) { return static_cast<bool>(eq(s.key, key)); });
     return {found.slot, found.group, found.offset};
   }
-  Entry* entry_of(found_slot found) const noexcept {
-    return entries_[found.group * group_width + found.offset];
-  }
+  // From the slot's address, not the group and offset: those would then stay live (spilled)
+  // through every hit for the sake of the rarer stale one.
+  Entry* entry_of(found_slot found) const noexcept { return entries_[slots_.index_of(found.slot)]; }
   // Whether the slot's copy still holds (then value_in(slot) is the value). relaxed: a writer
   // sets the stale bit before it replaces the value, in the same thread, and publishes the new
   // value with a release CAS (rcu_core [P2]); a reader ordered after that CAS (having seen the
