@@ -62,12 +62,12 @@ inline constexpr bool box_cache_enabled =
 template <class Box, class BlockAllocator = std::allocator<Box>>
 class box_cache {
  public:
-  // Enough to absorb one collection's batch (retire_list::soft_limit is 64) with room for a
-  // second, and at most 8 KiB of boxes (but 8 boxes at least) per thread and map type:
-  // 128 boxes of a uint64 value (32 bytes each) hold 4 KiB.
+  // Enough to absorb one collection's batch (retire_list::soft_limit is 256) for small
+  // values, and at most 8 KiB of boxes (but 8 boxes at least) per thread and map type:
+  // 256 boxes of a uint64 value (32 bytes each) hold 8 KiB.
   static constexpr unsigned capacity = [] {
     constexpr std::size_t by_bytes = std::size_t{8192} / sizeof(Box);
-    return static_cast<unsigned>(by_bytes < 8 ? 8 : by_bytes > 128 ? 128 : by_bytes);
+    return static_cast<unsigned>(by_bytes < 8 ? 8 : by_bytes > 256 ? 256 : by_bytes);
   }();
 
   // A cached block (uninitialized storage for one Box), or nullptr.

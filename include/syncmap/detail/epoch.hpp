@@ -103,13 +103,16 @@
 // their own copy of default_epoch_domain(), a map still pairs its readers and reclaimers in
 // one domain.
 //
-// Limits: retire_list::soft_limit (64, or 4 under sanitizers) and hard_limit (4096). A
+// Limits: retire_list::soft_limit (256, or 4 under sanitizers) and hard_limit (4096). A
 // heavy fence is a membarrier syscall (microseconds, it interrupts every core running this
 // process), so a collection, which does one, runs once per soft_limit retires, not per
 // retire. Nodes are freed two advances after they were retired, so a list in steady state
-// holds about 3 * soft_limit nodes. 4096 nodes of 32-100 bytes (value boxes) is well under a
-// megabyte per map; reaching it means a reader is stalled, and then waiting is the right
-// answer. Sanitizer builds collect every 4 retires so that premature frees surface quickly.
+// holds about 3 * soft_limit nodes (768). With 64, the IPIs and their syscalls were a tenth of
+// the CPU time of rcu_map's 90/10 benchmark at 2 threads (perf, cpu-clock samples); 256 gave
+// +15-45% there, +23% on 50/50 and +19-66% on Zipf upserts side by side, 512 nothing more.
+// 4096 nodes of 32-100 bytes (value boxes) is well under a megabyte per map; reaching it
+// means a reader is stalled, and then waiting is the right answer. Sanitizer builds collect
+// every 4 retires so that premature frees surface quickly.
 //
 // fork: unsupported while other threads are inside read sections, as with liburcu and folly.
 // The child inherits their records in the active state and its reclamation would then wait
@@ -750,7 +753,7 @@ inline void epoch_domain::synchronize() noexcept {
 class alignas(cache_line_size) retire_list {
  public:
   // At this many pending nodes retire() starts collecting (every soft_limit retires).
-  static constexpr std::size_t soft_limit = SYNCMAP_DETAIL_RECLAIM_SANITIZED ? 4 : 64;
+  static constexpr std::size_t soft_limit = SYNCMAP_DETAIL_RECLAIM_SANITIZED ? 4 : 256;
   // At this many, retire() blocks until it is below again, unless the caller is inside a
   // read section of this list's domain (then it only tries: waiting would self-deadlock).
   static constexpr std::size_t hard_limit = 4096;
