@@ -103,16 +103,16 @@
 // their own copy of default_epoch_domain(), a map still pairs its readers and reclaimers in
 // one domain.
 //
-// Limits: retire_list::soft_limit (256, or 4 under sanitizers) and hard_limit (4096). A
-// heavy fence is a membarrier syscall (microseconds, it interrupts every core running this
-// process), so a collection, which does one, runs once per soft_limit retires, not per
-// retire. Nodes are freed two advances after they were retired, so a list in steady state
-// holds about 3 * soft_limit nodes (768). With 64, the IPIs and their syscalls were a tenth of
-// the CPU time of rcu_map's 90/10 benchmark at 2 threads (perf, cpu-clock samples); 256 gave
-// +15-45% there, +23% on 50/50 and +19-66% on Zipf upserts side by side, 512 nothing more.
-// 4096 nodes of 32-100 bytes (value boxes) is well under a megabyte per map; reaching it
-// means a reader is stalled, and then waiting is the right answer. Sanitizer builds collect
-// every 4 retires so that premature frees surface quickly.
+// Limits: retire_list::soft_limit (256, or 4 under sanitizers) and hard_limit (4096). A heavy fence
+// is a membarrier syscall (microseconds, it interrupts every core running this process), so a
+// collection, which does one, runs once per soft_limit retires, not per retire. Nodes are freed two
+// advances after they were retired (batches, see retire_list), so a list in steady state holds
+// about 3-4 * soft_limit nodes. With 64, the IPIs and their syscalls were a tenth of the CPU time
+// of rcu_map's 90/10 benchmark at 2 threads (perf, cpu-clock samples); 256 gave +15-45% there, +23%
+// on 50/50 and +19-66% on Zipf upserts side by side, 512 nothing more. 4096 nodes of 32-100 bytes
+// (value boxes) is well under a megabyte per map; reaching it means a reader is stalled, and then
+// waiting is the right answer. Sanitizer builds collect every 4 retires so that premature frees
+// surface quickly.
 //
 // fork: unsupported while other threads are inside read sections, as with liburcu and folly.
 // The child inherits their records in the active state and its reclamation would then wait
@@ -750,6 +750,13 @@ inline void epoch_domain::synchronize() noexcept {
 //   incoming_  any thread pushes (CAS [P]); the collector empties it (exchange [X]).
 //   pending_   any thread adds on retire; the freeing thread subtracts after freeing.
 //   held_      only the thread holding the collector flag collecting_ [F].
+// Held nodes are kept as whole batches (what one collection took from incoming_), each with
+// the newest tag among its nodes, and a batch is freed as a whole once that tag is two
+// advances old. So a collection reads each node once when it takes it and once when it frees
+// it, never again while it waits: walking cold nodes again at every collection was most of
+// the collector's time with 8 threads on 2 cores (perf), where a descheduled reader keeps
+// batches waiting. The price: a node may wait for the newest node of its batch, one
+// collection longer than its own tag needs.
 class alignas(cache_line_size) retire_list {
  public:
   // At this many pending nodes retire() starts collecting (every soft_limit retires).
@@ -763,7 +770,7 @@ class alignas(cache_line_size) retire_list {
   retire_list& operator=(const retire_list&) = delete;
   // pre: drained (no pending nodes) and no concurrent use.
   ~retire_list() {
-    assert(pending() == 0 && held_ == nullptr &&
+    assert(pending() == 0 && held_batches_ == 0 &&
            incoming_.load(std::memory_order_relaxed) == nullptr &&
            "retire_list destroyed with nodes not yet freed: call drain() first");
   }
@@ -797,6 +804,15 @@ class alignas(cache_line_size) retire_list {
 
  private:
   void relieve_pressure(std::size_t pending_now, void* owner) noexcept;
+  // Nodes taken from incoming_ and not yet safe to free: every node's tag <= newest_tag.
+  struct held_batch {
+    retired_node* head = nullptr;
+    retired_node* tail = nullptr;
+    std::uint64_t newest_tag = 0;
+  };
+  static constexpr std::size_t held_batch_slots = 4;  // more waiting batches are merged
+
+  void hold_locked(retired_node* chain) noexcept;
   retired_node* take_all_locked() noexcept;
   retired_node* take_safe_locked() noexcept;
   bool try_lock_collector() noexcept;
@@ -809,8 +825,9 @@ class alignas(cache_line_size) retire_list {
 
   // Collector side, on its own line so retirers' pushes do not bounce it.
   alignas(cache_line_size) epoch_domain* const domain_;
-  std::atomic<bool> collecting_{false};  // [F]: protects held_
-  retired_node* held_ = nullptr;         // taken from incoming_, not yet safe; guarded by [F]
+  std::atomic<bool> collecting_{false};  // [F]: protects held_ and held_batches_
+  held_batch held_[held_batch_slots];    // oldest first; guarded by [F]
+  std::size_t held_batches_ = 0;         // guarded by [F]
 };
 
 inline void retire_list::retire(retired_node* node, void* owner) noexcept {
@@ -867,36 +884,59 @@ inline void retire_list::unlock_collector() noexcept {
   collecting_.store(false, std::memory_order_release);
 }
 
+// Adds a chain taken from incoming_ as the newest batch (merged into the newest one when
+// every slot is taken: its tag only grows, which delays, never hastens, a free).
+inline void retire_list::hold_locked(retired_node* chain) noexcept {
+  held_batch batch{chain, chain, chain->retire_epoch};
+  for (retired_node* node = chain->next; node != nullptr; node = node->next) {
+    if (node->retire_epoch > batch.newest_tag) batch.newest_tag = node->retire_epoch;
+    batch.tail = node;
+  }
+  if (held_batches_ == held_batch_slots) {
+    held_batch& newest = held_[held_batch_slots - 1];
+    batch.tail->next = newest.head;
+    newest.head = batch.head;
+    if (batch.newest_tag > newest.newest_tag) newest.newest_tag = batch.newest_tag;
+    return;
+  }
+  held_[held_batches_++] = batch;
+}
+
+// Every node, held or incoming, as one chain.
 inline retired_node* retire_list::take_all_locked() noexcept {
   // [X] acquire: pairs with every [P]; the nodes' tags and links are visible.
-  retired_node* taken = incoming_.exchange(nullptr, std::memory_order_acquire);
-  if (taken == nullptr) return std::exchange(held_, nullptr);
-  retired_node* tail = taken;
-  while (tail->next != nullptr)
-    tail = tail->next;
-  tail->next = std::exchange(held_, nullptr);
-  return taken;
+  retired_node* all = incoming_.exchange(nullptr, std::memory_order_acquire);
+  for (std::size_t i = 0; i < held_batches_; ++i) {
+    held_[i].tail->next = all;
+    all = held_[i].head;
+    held_[i] = {};
+  }
+  held_batches_ = 0;
+  return all;
 }
 
 inline retired_node* retire_list::take_safe_locked() noexcept {
-  retired_node* candidates = take_all_locked();
-  if (candidates == nullptr) return nullptr;
+  // [X] acquire: pairs with every [P]; the nodes' tags and links are visible.
+  if (retired_node* taken = incoming_.exchange(nullptr, std::memory_order_acquire)) {
+    hold_locked(taken);
+  }
+  if (held_batches_ == 0) return nullptr;
   domain_->try_advance();
   // [G] acquire (in epoch()): pairs with [E]; the scans that made these nodes safe happen
   // before the frees that follow.
   const std::uint64_t now = domain_->epoch();
   retired_node* safe = nullptr;
-  while (candidates != nullptr) {
-    retired_node* node = candidates;
-    candidates = node->next;
-    if (node->retire_epoch + 2 <= now) {
-      node->next = safe;
-      safe = node;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < held_batches_; ++i) {
+    held_batch batch = std::exchange(held_[i], {});
+    if (batch.newest_tag + 2 <= now) {  // I2: every node of the batch is tagged <= it
+      batch.tail->next = safe;
+      safe = batch.head;
     } else {
-      node->next = held_;
-      held_ = node;
+      held_[kept++] = batch;
     }
   }
+  held_batches_ = kept;
   return safe;
 }
 
