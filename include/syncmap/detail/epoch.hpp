@@ -106,13 +106,13 @@
 // Limits: retire_list::soft_limit (256, or 4 under sanitizers) and hard_limit (4096). A heavy fence
 // is a membarrier syscall (microseconds, it interrupts every core running this process), so a
 // collection, which does one, runs once per soft_limit retires, not per retire. Nodes are freed two
-// advances after they were retired (batches, see retire_list), so a list in steady state holds
-// about 3-4 * soft_limit nodes. With 64, the IPIs and their syscalls were a tenth of the CPU time
-// of rcu_map's 90/10 benchmark at 2 threads (perf, cpu-clock samples); 256 gave +15-45% there, +23%
-// on 50/50 and +19-66% on Zipf upserts side by side, 512 nothing more. 4096 nodes of 32-100 bytes
-// (value boxes) is well under a megabyte per map; reaching it means a reader is stalled, and then
-// waiting is the right answer. Sanitizer builds collect every 4 retires so that premature frees
-// surface quickly.
+// advances after they were retired (in batches, see retire_list); under a steady writer pending()
+// averaged 398 and peaked at 512 (sampled every 50 us). With 64, the IPIs and their syscalls were a
+// tenth of the CPU time of rcu_map's 90/10 benchmark at 2 threads (perf, cpu-clock samples); 256
+// gave +15-45% there, +23% on 50/50 and +19-66% on Zipf upserts side by side, 512 nothing more.
+// 4096 nodes of 32-100 bytes (value boxes) is well under a megabyte per map; reaching it means a
+// reader is stalled, and then waiting is the right answer. Sanitizer builds collect every 4 retires
+// so that premature frees surface quickly.
 //
 // fork: unsupported while other threads are inside read sections, as with liburcu and folly.
 // The child inherits their records in the active state and its reclamation would then wait
