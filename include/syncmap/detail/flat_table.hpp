@@ -305,6 +305,13 @@ class flat_table {
     }
   }
 
+  // Whether inserting an absent element with this hash would rebuild the table (grow, or
+  // compact its tombstones): what find_or_prepare_insert() decides, asked beforehand so that
+  // an owner can first erase elements it no longer needs.
+  bool insert_would_rehash(std::uint64_t hash) const noexcept {
+    return growth_left_ == 0 && ctrl_[first_free(hash)] == ctrl_empty;
+  }
+
   // Constructs an element at a slot from find_or_prepare_insert() and claims it. If the
   // constructor throws, nothing changed.
   template <class... Args>
