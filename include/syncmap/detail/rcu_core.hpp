@@ -892,19 +892,20 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
                                                       garbage& trash) const {
     std::lock_guard<writer_mutex> lock(mu_);
     // Reads alone must free garbage too (golang/go#40999); this is their only slow path. But a
-    // collection costs a heavy fence (a membarrier system call), so only once writers have
-    // gone quiet: while they retire, retire() collects every soft_limit retires; when the
-    // garbage count has stayed put over the last two slow lookups, every slow lookup collects.
-    // Collecting at every one put a membarrier in each Delete of go_SwapMostlyMisses (60% of
-    // its time at 1 thread, perf); "unchanged since the last one" still let two threads'
-    // lookups alternate with their retires and collect at every other one (34% at 2 threads).
+    // collection costs a heavy fence (a membarrier system call), so lookups leave it to
+    // writers while they retire (retire() collects every soft_limit retires) and otherwise
+    // collect at exponentially spaced points of each promotion cycle: the 1st, 2nd, 4th, 8th
+    // ... slow lookup since the last promotion that saw the garbage count unchanged since the
+    // slow lookup before it. Misses promote after dirty_.size() of them, so a cycle collects
+    // about log2(dirty_.size()) times, and a lookup-only stretch still collects at once.
+    // Collecting at every slow lookup put a membarrier in each Delete of go_SwapMostlyMisses
+    // (60% of its time at 1 thread, perf); collecting at every one that saw no change did the
+    // same to 50/25/25, where lookups outnumber retires (150000 collections in 0.3 s).
     const std::size_t pending = retired_.pending();
-    if (pending == 0 || pending != pending_at_last_slow_lookup_) {
-      quiet_slow_lookups_ = 0;
-    } else if (quiet_slow_lookups_ < 2) {
+    if (pending != 0 && pending == pending_at_last_slow_lookup_) {
       ++quiet_slow_lookups_;
+      trash.collect = (quiet_slow_lookups_ & (quiet_slow_lookups_ - 1)) == 0;  // a power of 2
     }
-    trash.collect = quiet_slow_lookups_ == 2;
     pending_at_last_slow_lookup_ = pending;
     const std::uintptr_t current = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
     if (entry* e = find(read_table_of(current), hash, key)) return e;
@@ -983,6 +984,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     }
     dirty_valid_ = false;
     misses_ = 0;
+    quiet_slow_lookups_ = 0;
     const std::uintptr_t old = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
     read_.store(reinterpret_cast<std::uintptr_t>(promoted),
                 std::memory_order_release);  // [R1] publishes the promoted table's contents
@@ -1249,10 +1251,10 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   mutable bool dirty_valid_ = false;  // guarded by mu_ (Go: m.dirty != nil)
   mutable std::size_t misses_ = 0;    // guarded by mu_
   // retired_.pending() as the last slow lookup saw it (find_in_dirty_counting_miss), and how
-  // many slow lookups in a row (up to 2) saw it unchanged; guarded by mu_. A heuristic: they
-  // only decide when lookups collect.
+  // many slow lookups since the last promotion saw it unchanged; guarded by mu_. A heuristic:
+  // they only decide when lookups collect.
   mutable std::size_t pending_at_last_slow_lookup_ = 0;
-  mutable unsigned quiet_slow_lookups_ = 0;
+  mutable std::size_t quiet_slow_lookups_ = 0;
   // Entries holding a value; updated after each successful change. A statistic for size().
   mutable std::atomic<std::size_t> count_{0};
   mutable retire_list retired_;
