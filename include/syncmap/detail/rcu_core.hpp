@@ -972,15 +972,20 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // without a read table holding every key.
   void promote_or_throw_locked(garbage& trash) const {
     read_table* promoted = new_read_table();
+    bool filled = false;
     try {
       // Entries keep their dirty table_refs: the promoted table holds them now.
-      promoted->table.take(dirty_, hash_of_key(), alloc_);
+      filled = promoted->table.take(dirty_, hash_of_key(), alloc_, [&](std::size_t i) {
+        if constexpr (inline_values) copy_in(promoted->table, i);
+      });
     } catch (...) {
       free_read_table(promoted);  // dirty_ is unchanged
       throw;
     }
     if constexpr (inline_values) {
-      promoted->table.for_each_index([&](std::size_t i) { copy_in(promoted->table, i); });
+      if (!filled) {
+        promoted->table.for_each_index([&](std::size_t i) { copy_in(promoted->table, i); });
+      }
     }
     dirty_valid_ = false;
     misses_ = 0;
@@ -1016,6 +1021,32 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     read_table* read = read_table_of(read_.load(std::memory_order_relaxed));  // mu_ held [D4]
     const read_index* source = read == nullptr ? nullptr : &read->table;
     table_type built;
+    if constexpr (is_nothrow_hash_v<Hash, Key>) {
+      // With a hash that cannot throw, nothing after the reserve can: one pass expunges or
+      // copies (and references) each entry as it meets it. Three passes touched every entry
+      // three times, a cache miss each on a table larger than the cache.
+      if (source != nullptr) {
+        built.reserve(source->size(), rehash_fn(), alloc_);  // may throw: nothing changed yet
+        std::size_t expunged_now = 0;
+        source->for_each_entry([&](entry* const e) {
+          // relaxed: expunged is written and cleared only under mu_, which we hold.
+          const box* b = e->p.load(std::memory_order_relaxed);
+          if (b == expunged()) return;
+          // Go's tryExpungeLocked; fails if a racing fast-path store revived the entry.
+          if (b == nullptr && try_expunge_locked(e)) {
+            ++expunged_now;
+            return;
+          }
+          const std::uint64_t hash = hash_key(hash_, e->key);
+          built.construct_at(built.free_index_reserved(hash), hash, alloc_, e);
+          e->table_refs.fetch_add(1, std::memory_order_relaxed);  // [E1]: read holds one
+        });
+        this->count_expunged(expunged_now);
+      }
+      dirty_ = std::move(built);
+      dirty_valid_ = true;
+      return;
+    }
     // Phase 1 may throw (hash, allocation) and changes nothing shared: it copies every entry
     // that is not already expunged. Expunging happens only in phase 2, which cannot throw,
     // so a failed rebuild never leaves an entry expunged without a valid dirty_ ([D2]).
