@@ -74,15 +74,16 @@ SYNCMAP_NAMESPACE_BEGIN
 /// Memory: replaced value boxes and replaced read tables are retired to an epoch-based
 /// reclaimer (detail/epoch.hpp) and freed once no thread can still be reading them; entries
 /// (key + value pointer) are freed as soon as no table and no running operation holds them.
-/// Garbage is bounded: a map never holds more retired-but-unfreed objects than
-/// detail::retire_list::hard_limit (4096) plus one per thread retiring at that moment; at the
-/// limit any operation that retires an object (a store, an erase, clear, ...) waits for
-/// readers to leave their sections (a thread stuck inside a visit callback therefore stalls
-/// writers at the limit, never correctness). Lookups that take the slow path also collect,
-/// so garbage is freed even when only reads follow a delete. Deleted keys keep their entry
-/// (not their value) until the next dirty-table rebuild and promotion, as in Go. Destruction,
-/// swap and assignment free everything at once: they are not concurrent with the map's own
-/// operations, so nothing the map retired can still be read. With std::allocator, a freed
+/// Garbage is bounded: threads retire into one of 4 stripes of the map (by thread), each of
+/// which never holds more retired-but-unfreed objects than detail::retire_list::hard_limit
+/// (4096) plus one per thread retiring into it at that moment, so a map holds at most 16384
+/// plus one per retiring thread; at its stripe's limit any operation that retires an object
+/// (a store, an erase, clear, ...) waits for readers to leave their sections (a thread stuck inside
+/// a visit callback therefore stalls writers at the limit, never correctness). Lookups that take
+/// the slow path also collect, so garbage is freed even when only reads follow a delete. Deleted
+/// keys keep their entry (not their value) until the next dirty-table rebuild and promotion, as in
+/// Go. Destruction, swap and assignment free everything at once: they are not concurrent with the
+/// map's own operations, so nothing the map retired can still be read. With std::allocator, a freed
 /// value box is kept for the next write on the thread that freed it, up to 8 KiB (at most 128
 /// boxes) per thread and map type, released when the thread exits (detail/box_cache.hpp; off
 /// under AddressSanitizer, or with SYNCMAP_NO_BOX_CACHE defined in every translation unit);

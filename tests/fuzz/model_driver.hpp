@@ -450,8 +450,8 @@ class model_driver {
       (void)amount;
       (void)bad_shard_counts;
       (void)beyond_max;
-      // rcu_map.hpp, "Memory": garbage is bounded by retire_list::hard_limit (4096) plus one
-      // per thread retiring at that moment.
+      // rcu_map.hpp, "Memory": garbage is bounded by retire_list::hard_limit (4096) per stripe
+      // plus one per thread retiring at that moment; this one thread retires into one stripe.
       SYNCMAP_FUZZ_CHECK(map().pending_reclamation() <= 4096 + 1,
                          "pending_reclamation() " + std::to_string(map().pending_reclamation()));
     }

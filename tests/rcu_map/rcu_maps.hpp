@@ -34,7 +34,7 @@ struct rcu_maps {
 // The most objects an rcu_map may hold retired-but-unfreed while `threads` threads retire
 // into it (rcu_map.hpp, "Memory"; epoch.hpp, I4).
 inline std::size_t garbage_bound(std::size_t threads) {
-  return syncmap::detail::retire_list::hard_limit + threads;
+  return syncmap::detail::striped_retire_list::bound(threads);
 }
 
 // A value with a heap payload and a canary: the key it belongs to and a version are written

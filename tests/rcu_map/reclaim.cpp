@@ -3,9 +3,10 @@
 // stays within the documented bound while the map is in use, and nothing is freed under a
 // reader, however long it stays inside a read section.
 //
-// The bound (rcu_map.hpp, "Memory"): a map never holds more retired-but-unfreed objects than
-// retire_list::hard_limit plus one per thread retiring at that moment. Tests sample
-// pending_reclamation() against garbage_bound(threads) (rcu_maps.hpp).
+// The bound (rcu_map.hpp, "Memory"): each of a map's retire stripes never holds more
+// retired-but-unfreed objects than retire_list::hard_limit plus one per thread retiring into
+// it at that moment; a single thread uses one stripe. Tests sample pending_reclamation()
+// against garbage_bound(threads) (rcu_maps.hpp), or hard_limit + 1 for one thread.
 //
 // Live counts use counted (values constructed minus destroyed, and a canary checked on every
 // copy); allocator balance uses counting_allocator. Both counters are process-wide, so each

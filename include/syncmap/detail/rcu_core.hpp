@@ -1288,7 +1288,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   mutable std::size_t quiet_slow_lookups_ = 0;
   // Entries holding a value; updated after each successful change. A statistic for size().
   mutable std::atomic<std::size_t> count_{0};
-  mutable retire_list retired_;
+  mutable striped_retire_list retired_;
 };
 
 }  // namespace detail
