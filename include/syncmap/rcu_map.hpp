@@ -82,12 +82,14 @@ SYNCMAP_NAMESPACE_BEGIN
 /// a visit callback therefore stalls writers at the limit, never correctness). Lookups that take
 /// the slow path also collect, so garbage is freed even when only reads follow a delete. Deleted
 /// keys keep their entry (not their value) until the next dirty-table rebuild and promotion, as in
-/// Go. Destruction, swap and assignment free everything at once: they are not concurrent with the
-/// map's own operations, so nothing the map retired can still be read. With std::allocator, a freed
-/// value box is kept for the next write on the thread that freed it, up to 8 KiB (at most 128
-/// boxes) per thread and map type, released when the thread exits (detail/box_cache.hpp; off
-/// under AddressSanitizer, or with SYNCMAP_NO_BOX_CACHE defined in every translation unit);
-/// other allocators see every allocation and deallocation.
+/// Go, or until the dirty table would have to grow: an insert that would rehash it first drops
+/// its deleted entries, so keys stored and erased between promotions cannot pile up. Destruction,
+/// swap and assignment free everything at once: they are not concurrent with the map's own
+/// operations, so nothing the map retired can still be read. With std::allocator, a freed value box
+/// is kept for the next write on the thread that freed it, up to 8 KiB (at most 256 boxes) per
+/// thread and map type, released when the thread exits (detail/box_cache.hpp; off under
+/// AddressSanitizer, or with SYNCMAP_NO_BOX_CACHE defined in every translation unit); other
+/// allocators see every allocation and deallocation.
 template <class Key, class T, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>,
           class Allocator = std::allocator<std::pair<const Key, T>>>
 class rcu_map {
