@@ -84,8 +84,8 @@ TEST_CASE("golang/go#40999: a deleted value is freed when only lookups follow", 
 // one miss (its erase), so the misses never catch up with the dirty table's size and nothing
 // promotes it. rcu_map takes deleted entries out of the dirty table before growing it, so the
 // live keys stay near the table's live size; without that, all 20000 erased keys stay alive.
-// Erase and compare_and_delete reach the dirty entry on different paths (the second holds it
-// outside the lock), so both run.
+// Both erase and compare_and_delete run: Go treats them differently (LoadAndDelete removes the
+// key from m.dirty, CompareAndDelete leaves it there), rcu_map the same way for both.
 TEST_CASE("keys stored and erased again between promotions do not pile up in the dirty table",
           "[go][reclaim]") {
   const bool conditional = GENERATE(false, true);
