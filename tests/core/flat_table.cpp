@@ -152,3 +152,45 @@ TEST_CASE("mix64 spreads consecutive integers over shard and tag bits", "[core]"
   for (bool seen : tag_seen)
     REQUIRE(seen);
 }
+
+TEST_CASE("flat_table: the first-group-inline lookup finds what the whole probe finds", "[core]") {
+  // A weak hash: 4 home groups and 2 tags, so groups overflow, probes run several groups long
+  // and a tag match is often another key's. Every outcome of the inline part is reached: a hit
+  // in the first matching slot, a miss on a first group with an empty slot, and the rest.
+  const auto weak_hash = [](std::uint64_t key) noexcept { return ((key % 4) << 7) | (key % 2); };
+  table t;
+  alloc a;
+  std::mt19937_64 rng(7);
+  std::unordered_map<std::uint64_t, std::uint64_t> model;
+  std::size_t rest_calls = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint64_t key = rng() % 300;
+    const std::uint64_t hash = weak_hash(key);
+    const auto matches = [&](const slot& s) { return s.first == key; };
+    if (rng() % 2 == 0) {
+      auto pos = t.find_or_prepare_insert(
+          hash, matches, [&](const slot& s) noexcept { return weak_hash(s.first); }, a);
+      if (!pos.found) t.construct_at(pos.index, hash, a, key, std::uint64_t(i));
+      model.emplace(key, i);
+    } else if (slot* s = t.find(hash, matches)) {
+      t.erase_at(t.index_of(s), a);
+      model.erase(key);
+    }
+    const std::uint64_t probe = rng() % 300;
+    const std::uint64_t probe_hash = weak_hash(probe);
+    const auto probe_matches = [&](const slot& s) { return s.first == probe; };
+    const auto whole = t.find_position(probe_hash, probe_matches);
+    const auto inline_first = t.find_position_first_group_inline(probe_hash, probe_matches, [&] {
+      ++rest_calls;
+      return t.position_of(t.find(probe_hash, probe_matches));
+    });
+    REQUIRE(inline_first.slot == whole.slot);
+    REQUIRE((whole.slot != nullptr) == (model.count(probe) == 1));
+    if (whole.slot != nullptr) {
+      REQUIRE(inline_first.group == whole.group);
+      REQUIRE(inline_first.offset == whole.offset);
+    }
+  }
+  REQUIRE(rest_calls > 0);
+  t.destroy(a);
+}

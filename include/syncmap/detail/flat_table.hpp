@@ -275,6 +275,33 @@ class flat_table {
     }
   }
 
+  // find_position() for a lookup that keeps only its likeliest outcomes inline: a key held by
+  // the first slot of its first group whose tag matches, or a first group with no tag match
+  // and an empty slot (a miss [I1]). Anything else returns probe_rest(), the whole probe,
+  // which the caller puts out of line: then nothing the loop needs stays live on the fast path.
+  template <class Matches, class ProbeRest>
+  SYNCMAP_ALWAYS_INLINE position find_position_first_group_inline(std::uint64_t hash,
+                                                                  Matches&& matches,
+                                                                  ProbeRest&& probe_rest) const {
+    const std::size_t group = (hash >> 7) & group_mask_;
+    const group_match g(ctrl_ + group * group_width);
+    if (const std::uint32_t m = g.match_tag(tag_of(hash))) {
+      const auto offset = static_cast<std::uint32_t>(lowest_bit_index(m));
+      Slot* slot = slots_ + group * group_width + offset;
+      if (SYNCMAP_LIKELY(matches(*slot))) return {slot, group, offset};
+    } else if (SYNCMAP_LIKELY(g.match_empty() != 0)) {
+      return {nullptr, 0, 0};
+    }
+    return probe_rest();
+  }
+  // A position from find()'s result.
+  position position_of(const Slot* slot) const noexcept {
+    if (slot == nullptr) return {nullptr, 0, 0};
+    const std::size_t index = index_of(slot);
+    return {const_cast<Slot*>(slot), index / group_width,
+            static_cast<std::uint32_t>(index % group_width)};
+  }
+
   template <bool ReportRehash>
   using basic_insert_position = flat_insert_position<ReportRehash>;
   using insert_position = flat_insert_position<false>;

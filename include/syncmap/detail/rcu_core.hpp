@@ -742,6 +742,21 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     return slot == nullptr ? nullptr : *slot;
   }
 
+  // A T's bytes, for load_inline() (T is trivially copyable there). Zeroed first: otherwise
+  // GCC 12 warns (-Wmaybe-uninitialized) in every caller, unable to see that `found` guards
+  // the read. Costs one register clear.
+  union value_copy {
+    value_copy() noexcept : bytes{} {}
+    unsigned char bytes[sizeof(T)];
+    T value;
+  };
+  // load_slow()'s result: returned in registers when small, as an optional is too, but GCC
+  // keeps a returned optional in memory.
+  struct found_copy {
+    value_copy copy;
+    bool found = false;
+  };
+
   // load() for read tables with value copies: with_value_for_read's fast path, written out so
   // that the copy never has its address taken. Passed to the out-of-line slow path inside a
   // callback, the copy lived in memory: stored, reloaded, and the optional assembled there a
@@ -751,13 +766,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   template <class K>
   SYNCMAP_ALWAYS_INLINE std::optional<T> load_inline(const K& key) const {
     const std::uint64_t hash = hash_key(hash_, key);
-    // Zeroed first: otherwise GCC 12 warns (-Wmaybe-uninitialized) in every caller, unable to
-    // see that `found` guards the read. Costs one register clear.
-    union value_storage {
-      value_storage() noexcept : bytes{} {}
-      unsigned char bytes[sizeof(T)];
-      T value;
-    } copy;
+    value_copy copy;
     bool found = false;
     bool in_dirty = false;
     {
@@ -783,24 +792,22 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     if (SYNCMAP_UNLIKELY(in_dirty)) {
       // One return of each kind below: GCC keeps an optional that several returns share in
       // memory, copied at every return.
-      const std::optional<T> slow = load_slow<K>(hash, key);
-      found = slow.has_value();
-      if (found) ::new (static_cast<void*>(&copy.value)) T(*slow);
+      const found_copy slow = load_slow<K>(hash, key);
+      found = slow.found;
+      copy = slow.copy;
     }
     if (!found) return std::nullopt;
     return copy.value;
   }
-  // The key by value when that is cheap: its address taken here would keep the caller's key
-  // in memory on the fast path too.
   template <class K>
-  using key_argument =
-      std::conditional_t<std::is_trivially_copyable_v<K> && sizeof(K) <= 2 * sizeof(void*), K,
-                         const K&>;
-  template <class K>
-  SYNCMAP_NOINLINE std::optional<T> load_slow(std::uint64_t hash, key_argument<K> key) const {
-    auto copy_out = [](const T* v) -> std::optional<T> {
-      if (v == nullptr) return std::nullopt;
-      return *v;
+  SYNCMAP_NOINLINE found_copy load_slow(std::uint64_t hash, by_value_if_cheap<K> key) const {
+    auto copy_out = [](const T* v) {
+      found_copy result;
+      if (v != nullptr) {
+        ::new (static_cast<void*>(&result.copy.value)) T(*v);  // trivially copyable
+        result.found = true;
+      }
+      return result;
     };
     return with_value_for_read_slow(hash, key, copy_out);
   }

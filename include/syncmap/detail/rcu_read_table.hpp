@@ -53,6 +53,13 @@ inline constexpr bool rcu_inline_values =
     std::is_trivially_copyable_v<Key>&& std::is_trivially_copyable_v<T> &&
     sizeof(Key) + sizeof(T) <= 4 * sizeof(void*);
 
+// A key by value when that is cheap: its address passed to an out-of-line call would keep the
+// caller's key in memory on the inline fast path too.
+template <class K>
+using by_value_if_cheap =
+    std::conditional_t<std::is_trivially_copyable_v<K> && sizeof(K) <= 2 * sizeof(void*), K,
+                       const K&>;
+
 template <class Entry, class Key, class T, class Allocator, bool Inline = rcu_inline_values<Key, T>>
 class rcu_read_table;
 
@@ -197,9 +204,20 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
   template <class K, class KeyEqual>
   SYNCMAP_ALWAYS_INLINE found_slot find_slot(std::uint64_t hash, const K& key,
                                              const KeyEqual& eq) const {
-    const auto found = slots_.find_position(
-        hash, [&](const key_value& s) { return static_cast<bool>(eq(s.key, key)); });
+    const auto found = slots_.find_position_first_group_inline(
+        hash, [&](const key_value& s) { return static_cast<bool>(eq(s.key, key)); },
+        [&] { return slots_.position_of(find_slot_out_of_line<K>(hash, key, eq)); });
     return {found.slot, found.group, found.offset};
+  }
+  // The whole probe, for lookups the first group does not settle (a tag match on another
+  // key, or a full first group): out of line, so that the inline part keeps no probe state
+  // live (GCC spilled the group mask and the control pointer on every hit). Part of the hit
+  // path: tests/read_path checks it too.
+  template <class K, class KeyEqual>
+  SYNCMAP_NOINLINE const key_value* find_slot_out_of_line(std::uint64_t hash,
+                                                          by_value_if_cheap<K> key,
+                                                          const KeyEqual& eq) const {
+    return slots_.find(hash, [&](const key_value& s) { return static_cast<bool>(eq(s.key, key)); });
   }
   // From the slot's address, not the group and offset: those would then stay live (spilled)
   // through every hit for the sake of the rarer stale one.
