@@ -9,6 +9,8 @@
 //   Map.read (atomic *readOnly)   read_: atomic word = read_table* | amended bit. One load gives
 //                                 the table and the flag together, as Go's readOnly struct does
 //                                 (a separate flag could pair an old table with a new flag).
+//                                 Lookups load lookup_table_, read_'s table alone, and read
+//                                 read_ only after a miss, to compare [D5].
 //   readOnly.m                    read_table::table, an rcu_read_table (rcu_read_table.hpp):
 //                                 key -> entry, plus key and value copies for small trivially
 //                                 copyable types; immutable once published but for its stale
@@ -70,7 +72,8 @@
 //   [R1] read_ is stored with release (promotion, a new amended bit) under mu_ and loaded
 //        with acquire by every lock-free reader: a reader that sees a read table sees the
 //        table's contents, which were written before publication and never after [D4].
-//        clear()'s store of 0 is relaxed: it names no table.
+//        lookup_table_ likewise (promotion) [D5]. clear()'s stores of 0 are relaxed: they
+//        name no table.
 //   [P1] entry::p is loaded with acquire by every reader that dereferences the box it gets:
 //        the box's value was constructed before it was published by [P2].
 //   [P2] every write that publishes a box into entry::p (CAS, exchange) is acq_rel: release
@@ -106,6 +109,10 @@
 //   [D2] an entry is expunged only while dirty_valid_ and only if it is not in dirty_.
 //   [D3] read_ has the amended bit => dirty_valid_ and dirty_ holds a key the read table lacks.
 //   [D4] read_ is written only under mu_; a read table is never modified after publication.
+//   [D5] lookup_table_ is written only under mu_, right after each store to read_ that changes
+//        its table, and then names read_'s table: the two differ only while mu_ is held, and a
+//        lookup that sees them differ takes the slow path (absent_unless_amended). A replaced
+//        table is retired after both stores, so a reader that loaded either may use it.
 //
 // Statistics (SYNCMAP_STATS, stats.hpp): rcu_core derives from rcu_counters, empty and with
 // no-op members unless enabled. Counted at: the inline read-table hit of with_value_for_read
@@ -523,6 +530,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       // relaxed: 0 names no table, so there is nothing to publish; a reader that sees it finds
       // nothing and (not amended) answers absent, as if it ran after the clear.
       read_.store(0, std::memory_order_relaxed);
+      // relaxed: as above.
+      lookup_table_.store(nullptr, std::memory_order_relaxed);
       std::size_t removed = 0;
       auto expunge = [&](entry* e) {
         box* b = e->p.exchange(expunged(), std::memory_order_acq_rel);  // [P2]: racing CASes fail
@@ -601,6 +610,10 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     const std::uintptr_t read = read_.load(std::memory_order_relaxed);
     read_.store(other.read_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     other.read_.store(read, std::memory_order_relaxed);
+    const read_table* lookup = lookup_table_.load(std::memory_order_relaxed);
+    lookup_table_.store(other.lookup_table_.load(std::memory_order_relaxed),
+                        std::memory_order_relaxed);
+    other.lookup_table_.store(lookup, std::memory_order_relaxed);
     std::swap(dirty_, other.dirty_);
     std::swap(dirty_valid_, other.dirty_valid_);
     std::swap(misses_, other.misses_);
@@ -726,6 +739,22 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   std::uintptr_t load_read() const noexcept {
     return read_.load(std::memory_order_acquire);  // [R1] pairs with the release stores
   }
+  const read_table* load_lookup_table() const noexcept {
+    return lookup_table_.load(std::memory_order_acquire);  // [R1] pairs with the release stores
+  }
+  // After a lookup missed `table` (from load_lookup_table(), perhaps null): true when the key
+  // is absent, which linearizes at this load of read_: `table` was then read_'s table, without
+  // the amended bit, and lacks the key. False (amended, or read_ has moved on) sends the lookup
+  // to the slow path, which looks again under mu_. relaxed: compared, never dereferenced.
+  bool absent_unless_amended(const read_table* table) const noexcept {
+    return read_.load(std::memory_order_relaxed) == reinterpret_cast<std::uintptr_t>(table);
+  }
+  // Under mu_, after every store to read_ that changes its table [D5]. release [R1]: publishes
+  // the table's contents to load_lookup_table().
+  void publish_lookup_table_locked() const noexcept {
+    lookup_table_.store(read_table_of(read_.load(std::memory_order_relaxed)),  // mu_ held [D4]
+                        std::memory_order_release);
+  }
   static read_table* read_table_of(std::uintptr_t read) noexcept {
     return reinterpret_cast<read_table*>(read & ~amended_bit);
   }
@@ -771,13 +800,12 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     bool in_dirty = false;
     {
       read_guard section(*domain_);
-      const std::uintptr_t read = load_read();
-      const read_table* table = read_table_of(read);
+      const read_table* table = load_lookup_table();
       typename read_index::found_slot slot;
       if (table != nullptr) slot = table->table.find_slot(hash, key, eq_);
       if (slot) {
         this->count_read_hit();  // no-op without SYNCMAP_STATS
-        // Linearizes at load_read(), as in with_value_for_read [T2].
+        // Linearizes at load_lookup_table(), as in with_value_for_read [T2].
         if (SYNCMAP_LIKELY(table->table.is_fresh(slot))) {
           ::new (static_cast<void*>(&copy.value)) T(read_index::value_in(slot));  // trivial
           found = true;
@@ -786,7 +814,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
           found = true;
         }
       } else {
-        in_dirty = (read & amended_bit) != 0;
+        in_dirty = !absent_unless_amended(table);
       }
     }
     if (SYNCMAP_UNLIKELY(in_dirty)) {
@@ -822,20 +850,20 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     const std::uint64_t hash = hash_key(hash_, key);
     {
       read_guard section(*domain_);
-      const std::uintptr_t read = load_read();
+      const read_table* table = load_lookup_table();
       // on_value runs (and copies the value) before `section` closes.
-      if (const read_table* table = read_table_of(read)) {
+      if (table != nullptr) {
         if (const auto slot = table->table.find_slot(hash, key, eq_)) {
           this->count_read_hit();  // no-op without SYNCMAP_STATS
-          // Linearizes at load_read(): this table was published then, and a clear stale bit
-          // read now was clear then too, so the copy was the entry's value then [T2].
+          // Linearizes at load_lookup_table(): this table was published then, and a clear
+          // stale bit read now was clear then too, so the copy was the entry's value then [T2].
           if constexpr (inline_values) {
             if (table->table.is_fresh(slot)) return on_value(&read_index::value_in(slot));
           }
           return on_value(value_of(table->table.entry_of(slot)));
         }
       }
-      if (!(read & amended_bit)) return on_value(nullptr);
+      if (absent_unless_amended(table)) return on_value(nullptr);
     }
     return with_value_for_read_slow(hash, key, on_value);
   }
@@ -1000,6 +1028,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     const std::uintptr_t old = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
     read_.store(reinterpret_cast<std::uintptr_t>(promoted),
                 std::memory_order_release);  // [R1] publishes the promoted table's contents
+    publish_lookup_table_locked();
     if (read_table* replaced = read_table_of(old)) trash.add(replaced);
     this->count_promotion();
   }
@@ -1270,6 +1299,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       release_read_table(t);  // relaxed: not shared any more
     }
     read_.store(0, std::memory_order_relaxed);
+    lookup_table_.store(nullptr, std::memory_order_relaxed);
   }
 
   // pre: no operation on this map is running (destruction, swap, assignment).
@@ -1285,6 +1315,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   mutable writer_mutex mu_;
   // read_table* | amended_bit. Loaded with acquire by readers, stored with release under mu_.
   mutable std::atomic<std::uintptr_t> read_{0};
+  // read_'s table without the amended bit [D5]: what lookups load, so that a hit needs no
+  // untagging, and a miss compares it with read_ (absent_unless_amended). Stored under mu_.
+  mutable std::atomic<const read_table*> lookup_table_{nullptr};
   mutable table_type dirty_;          // guarded by mu_; meaningful only when dirty_valid_
   mutable bool dirty_valid_ = false;  // guarded by mu_ (Go: m.dirty != nil)
   mutable std::size_t misses_ = 0;    // guarded by mu_
