@@ -1305,19 +1305,21 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // pre: no operation on this map is running (destruction, swap, assignment).
   void free_retired_unshared() noexcept { retired_.free_all_unshared(this); }
 
+  // The first cache line holds what every lookup reads and only promotion (and clear) writes;
+  // mu_ and the dirty table, written by every slow-path writer, start the next one.
   Hash hash_;
   KeyEqual eq_;
   mutable Allocator alloc_;
   epoch_domain* domain_;  // the domain this map was created with; see epoch.hpp (shared libs)
-
-  // Serializes writers that miss the read table: guards dirty_, dirty_valid_, misses_ and every
-  // store to read_ [D4]. Only its exclusive side is used.
-  mutable writer_mutex mu_;
   // read_table* | amended_bit. Loaded with acquire by readers, stored with release under mu_.
   mutable std::atomic<std::uintptr_t> read_{0};
   // read_'s table without the amended bit [D5]: what lookups load, so that a hit needs no
   // untagging, and a miss compares it with read_ (absent_unless_amended). Stored under mu_.
   mutable std::atomic<const read_table*> lookup_table_{nullptr};
+
+  // Serializes writers that miss the read table: guards dirty_, dirty_valid_, misses_ and every
+  // store to read_ [D4]. Only its exclusive side is used.
+  alignas(cache_line_size) mutable writer_mutex mu_;
   mutable table_type dirty_;          // guarded by mu_; meaningful only when dirty_valid_
   mutable bool dirty_valid_ = false;  // guarded by mu_ (Go: m.dirty != nil)
   mutable std::size_t misses_ = 0;    // guarded by mu_
