@@ -245,6 +245,10 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
           old = swap_in(e, hash, fresh, previous, true);  // not expunged now: mu_ held [D2]
         } else if ((e = find(&dirty_, hash, key)) != nullptr) {
           old = swap_in(e, hash, fresh, previous, true);  // in dirty_, so not expunged [D2]
+          // Not in Go (its Store and Swap count no miss): without it, a key written again and
+          // again but never loaded stays in dirty_ only, and every write of it takes mu_
+          // (go_SwapCollision). Counted after the swap: a promotion copies the new value.
+          miss_locked(deferred.trash);
         } else {
           add_new_entry_locked(std::forward<KeyArg>(key), hash, fresh);
           old = nullptr;
