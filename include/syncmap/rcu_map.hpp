@@ -47,10 +47,11 @@ SYNCMAP_NAMESPACE_BEGIN
 /// size(), empty() and pending_reclamation() read counters and synchronize with nothing.
 ///
 /// Complexity: a lookup of a key in the read table is O(1) expected with no lock; one that
-/// falls through to the dirty table takes the mutex and counts a miss (as many misses as the
-/// dirty table has keys promote it to be the read table, in O(1); in O(n) for small trivially
+/// falls through to the dirty table takes the mutex and counts a miss, and so does a write
+/// that finds its key only there (Go's Store and Swap count none). As many misses as the dirty
+/// table has keys promote it to be the read table, in O(1); in O(n) for small trivially
 /// copyable Key and T, whose read table keeps a copy of each key and value so that a hit reads
-/// one slot). A write to a key in the read table is one CAS, retried while it loses races,
+/// one slot. A write to a key in the read table is one CAS, retried while it loses races,
 /// plus one allocation for the new value box (and, with those copies, the mutex once per key
 /// per promotion, to mark the copy stale). A new key takes the mutex, and the first one after a
 /// promotion copies the read table into a new dirty table: O(n). Whole-map operations are

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -59,6 +60,32 @@ TEST_CASE("loads of dirty-only keys count misses until the promotion", "[stats]"
   CHECK(s.read_misses == n);
   CHECK(s.promotions == 1);
   CHECK(s.retired == 0);  // there was no read table to replace
+}
+
+TEST_CASE("stores and exchanges of a dirty-only key count misses and promote it", "[stats]") {
+  // Go's Store and Swap count no miss, so a key written again and again but never loaded
+  // stays in its dirty map and every write takes the lock; ours promote it like lookups do.
+  map_type map;
+  constexpr std::uint64_t n = 4;
+  for (std::uint64_t k = 0; k < n; ++k)
+    map.store(k, k);
+  CHECK(map.stats().read_misses == 0);  // new keys: no miss
+  for (std::uint64_t i = 0; i + 1 < n; ++i)
+    CHECK_FALSE(map.store(0, 100 + i));  // overwrites of a dirty-only key
+  auto s = map.stats();
+  CHECK(s.read_misses == n - 1);
+  CHECK(s.promotions == 0);                                      // misses < dirty size
+  CHECK(map.exchange(1, 7) == std::optional<std::uint64_t>(1));  // the n-th miss promotes
+  s = map.stats();
+  CHECK(s.read_misses == n);
+  CHECK(s.promotions == 1);
+  // Promoted with the values just written: later loads hit the read table.
+  CHECK(map.load(0) == 100 + n - 2);
+  CHECK(map.load(1) == 7);
+  CHECK(map.stats().read_hits == 2);
+  // Overwrites of keys in the read table take the lock-free path: no miss.
+  CHECK_FALSE(map.store(2, 9));
+  CHECK(map.stats().read_misses == n);
 }
 
 TEST_CASE("loads of promoted keys count read-table hits", "[stats]") {

@@ -29,7 +29,9 @@
 //   LoadAndDelete, Delete / Swap  exchange / compare_and_swap / compare_and_delete: the same
 //   / CompareAndSwap /            fast path (an entry found in the read table is changed with a
 //   CompareAndDelete              CAS on entry::p, no lock) and slow path (mu_, read then dirty,
-//                                 miss accounting) as Go.
+//                                 miss accounting) as Go; but store and exchange also count a
+//                                 miss when they find the key only in dirty_ (Go's Store and
+//                                 Swap do not, so a key only ever written stays locked).
 //   missLocked                    miss_locked(): misses_ reaching dirty_.size() promotes dirty_.
 //   dirtyLocked                   dirty_locked(): rebuilds dirty_ from the read table, expunging
 //                                 deleted entries (nil -> expunged) instead of copying them.

@@ -72,8 +72,8 @@ struct rcu_map_stats {
   /// Lookups (load, contains, visit) answered from the read table on the lock-free path.
   std::uint64_t read_hits = 0;
   /// Operations that fell through to the dirty table under the lock (Go's misses): lookups of
-  /// keys only the dirty table may hold, and load_or_store-style writes that found their key
-  /// there.
+  /// keys only the dirty table may hold, and writes that found their key there (store and
+  /// exchange too, which Go does not count).
   std::uint64_t read_misses = 0;
   /// Times the dirty table was promoted to be the read table.
   std::uint64_t promotions = 0;
