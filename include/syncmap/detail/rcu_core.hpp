@@ -1142,6 +1142,11 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // deleted and stored again (go_LoadAndDeleteCollision fell from 28 to 1.6 Mops/s).
   void purge_deleted_before_rehash_locked(std::uint64_t hash) const noexcept {
     if (SYNCMAP_LIKELY(!dirty_.insert_would_rehash(hash))) return;
+    // dirty_ holds every entry with a value [D1] and its deleted ones, so dirty_.size() -
+    // count_ counts the deleted (count_ trails changes in flight: only a heuristic). Fewer than
+    // an eighth are carried over by the rehash, a bounded cost, and a fill never scans.
+    const std::size_t with_value = count_.load(std::memory_order_relaxed);  // relaxed: a hint
+    if (dirty_.size() < with_value + dirty_.size() / 8) return;
     const std::size_t purged = dirty_.erase_if(
         [&](entry* const& e) {
           // Expunged and out of dirty_ together keeps [D1] and [D2]. A racing holder
