@@ -84,7 +84,8 @@ SYNCMAP_NAMESPACE_BEGIN
 /// the slow path also collect, so garbage is freed even when only reads follow a delete. Deleted
 /// keys keep their entry (not their value) until the next dirty-table rebuild and promotion, as in
 /// Go, or until the dirty table would have to grow: an insert that would rehash it first drops
-/// its deleted entries, so keys stored and erased between promotions cannot pile up. Destruction,
+/// its deleted entries (when they are an eighth of it or more), so keys stored and erased
+/// between promotions cannot pile up. Destruction,
 /// swap and assignment free everything at once: they are not concurrent with the map's own
 /// operations, so nothing the map retired can still be read. With std::allocator, a freed value box
 /// is kept for the next write on the thread that freed it, up to 8 KiB (at most 256 boxes) per
