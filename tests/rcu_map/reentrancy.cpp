@@ -125,6 +125,52 @@ TEST_CASE("a visit callback may call the map", "[reentrancy]") {
   CHECK(instances.leaked() == 0);
 }
 
+// The lookups' read section (epoch.hpp [L]) closes with a bare store, so it must not open
+// when a section is already open: a lookup nested in a visit callback would otherwise close
+// the visit's section under it, and the value the callback holds could be freed.
+template <class Map>
+void check_lookups_nested_in_visit_keep_its_section(Map& map) {
+  const syncmap::detail::epoch_domain& domain = syncmap::detail::default_epoch_domain();
+  REQUIRE_FALSE(domain.in_section());
+  for (std::uint64_t k = 0; k < 20; ++k)
+    map.store(k, k);
+  for (int round = 0; round < 3; ++round) {
+    for (std::uint64_t k = 0; k < 20; ++k)
+      (void)map.load(k);  // the misses promote: these keys are in the read table now
+  }
+  map.store(99, 99);  // amended: lookups of 99 go to the dirty table
+  for (std::uint64_t k = 0; k < 20; ++k) {
+    CHECK(map.visit(k, [&](const auto&) {
+      REQUIRE(domain.in_section());
+      CHECK(map.load(k + 1 == 20 ? 0 : k + 1));
+      REQUIRE(domain.in_section());
+      CHECK(map.contains(k));
+      REQUIRE(domain.in_section());
+      CHECK_FALSE(map.load(1000 + k));  // a miss
+      REQUIRE(domain.in_section());
+      CHECK(map.load(99));  // the slow path
+      REQUIRE(domain.in_section());
+    }));
+    REQUIRE_FALSE(domain.in_section());
+  }
+}
+
+TEST_CASE("a lookup nested in a visit callback leaves the visit's read section open",
+          "[reentrancy]") {
+  SECTION("read table with value copies") {
+    syncmap::rcu_map<std::uint64_t, std::uint64_t> map;
+    check_lookups_nested_in_visit_keep_its_section(map);
+  }
+  SECTION("read table of entries") {
+    const instance_check instances;
+    {
+      map_type map;
+      check_lookups_nested_in_visit_keep_its_section(map);
+    }
+    CHECK(instances.leaked() == 0);
+  }
+}
+
 TEST_CASE("an erase_if predicate may call the map", "[reentrancy]") {
   const instance_check instances;
   {

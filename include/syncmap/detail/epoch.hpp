@@ -6,7 +6,7 @@
 //
 // What it is
 // ----------
-// epoch_domain   A process-wide clock (`global_epoch_`) plus a registry of per-thread records.
+// epoch_domain   A process-wide clock (`global_word_`) plus a registry of per-thread records.
 //                A reader brackets every access to shared objects with enter()/leave() (a
 //                read section; read_guard is the RAII form). Outermost enter() copies the
 //                global epoch e into the thread's record as `e << 1 | 1`; leave() stores 0.
@@ -282,6 +282,12 @@ class epoch_domain {
   void leave() noexcept;
   // The same, given the record enter() returned: skips finding it again.
   void leave(epoch_record* record) noexcept;
+  // The read path's section: opens an outermost section on the record the thread's cache
+  // names for this domain, sets `record` to it and returns true; or opens nothing and returns
+  // false (the cache names another domain or none, or a section of this domain is already
+  // open): the caller then uses enter(). Close it with leave_cached(record), one store [L].
+  bool try_enter_cached(epoch_record*& record) noexcept;
+  static void leave_cached(epoch_record* record) noexcept;
   bool in_section() const noexcept;
   // The global epoch (acquire).
   std::uint64_t epoch() const noexcept;
@@ -329,9 +335,10 @@ class epoch_domain {
   void return_borrowed(epoch_record* record) noexcept;
   std::uint64_t epoch_for_retire() const noexcept;
 
+  // The global epoch e, kept as `e << 1 | 1`: the word an outermost enter() stores as it is.
   // Read by every outermost enter(); written only by advances. Alone with the mode byte on
   // its line so that registrations never invalidate what readers read.
-  alignas(cache_line_size) std::atomic<std::uint64_t> global_epoch_{0};
+  alignas(cache_line_size) std::atomic<std::uint64_t> global_word_{1};
   // mode_undecided -> mode_deciding -> fence_mode value, once; read-only afterwards.
   std::atomic<unsigned char> mode_state_{mode_undecided};
 
@@ -348,6 +355,19 @@ inline SYNCMAP_DETAIL_CONSTINIT epoch_domain default_epoch_domain_instance;
 inline epoch_domain& default_epoch_domain() noexcept {
   return default_epoch_domain_instance;
 }
+
+// RAII form of leave_cached(), for a record try_enter_cached() opened a section on.
+class cached_read_guard {
+ public:
+  SYNCMAP_ALWAYS_INLINE explicit cached_read_guard(epoch_record* record) noexcept
+      : record_(record) {}
+  SYNCMAP_ALWAYS_INLINE ~cached_read_guard() { epoch_domain::leave_cached(record_); }
+  cached_read_guard(const cached_read_guard&) = delete;
+  cached_read_guard& operator=(const cached_read_guard&) = delete;
+
+ private:
+  epoch_record* const record_;
+};
 
 // RAII read section.
 class read_guard {
@@ -461,6 +481,30 @@ SYNCMAP_ALWAYS_INLINE epoch_record* epoch_domain::enter() noexcept {
   return record;
 }
 
+// [L] A section try_enter_cached() opened closes with a bare store of 0, without enter()'s
+// leave_work test, because leave_work is 0 when it opens and still 0 when it closes:
+//   - It opens only on the cached record with epoch_word 0. Inner sections are counted only
+//     while epoch_word != 0, and a borrowed record is cached only while its section is open
+//     (return_borrowed() clears the cache when it closes), so leave_work is 0 then.
+//   - Sections nested inside it (a callback, a user KeyEqual) close before it does.
+//   - Only the owner's destructor sets borrowed_flag, and it runs at thread exit, not inside
+//     the map operation that holds this section (std::exit() from a callback runs it, but
+//     then the section never closes: the process ends).
+SYNCMAP_ALWAYS_INLINE bool epoch_domain::try_enter_cached(epoch_record*& record) noexcept {
+  const epoch_thread_state& state = epoch_tls;
+  if (SYNCMAP_UNLIKELY(state.cache.domain != this)) return false;
+  record = state.cache.record;
+  // relaxed: our own record, written only by this thread.
+  if (SYNCMAP_UNLIKELY(record->epoch_word.load(std::memory_order_relaxed) != 0)) return false;
+  open_section(record, cached_fence_mode);  // [K]: the cache names this mode's domains only
+  return true;
+}
+
+SYNCMAP_ALWAYS_INLINE void epoch_domain::leave_cached(epoch_record* record) noexcept {
+  assert(record->leave_work == 0 && "[L]: a cached section closes with no inner section open");
+  close_section(record);
+}
+
 // Out of line: the first section of a thread in this domain, sections after another domain's,
 // borrowed records, and (outside TSan) every section of a symmetric-mode domain [K].
 SYNCMAP_NOINLINE inline epoch_record* epoch_domain::enter_slow() noexcept {
@@ -480,10 +524,10 @@ SYNCMAP_ALWAYS_INLINE void epoch_domain::open_section(epoch_record* record,
                                                       fence_mode mode) noexcept {
   // [A1] acquire: the section's later loads (the read table, a value box) cannot be
   // satisfied before this one; pairs with the release of the advance CAS [E] (I2 case c).
-  const std::uint64_t epoch = global_epoch_.load(tsan_or(std::memory_order_acquire));
+  const std::uint64_t word = global_word_.load(tsan_or(std::memory_order_acquire));
   // [A2] release: a scanner that reads this value (or a later one) with [D] also sees this
   // thread's earlier sections as finished (I2 case a).
-  record->epoch_word.store((epoch << 1) | 1u, tsan_or(std::memory_order_release));
+  record->epoch_word.store(word, tsan_or(std::memory_order_release));
   // [B] light fence, pairs with the heavy fence [H] in try_advance(): either the scan sees
   // [A2], or the loads below see every unlink that preceded [H].
   light_fence(mode);
@@ -533,13 +577,13 @@ inline bool epoch_domain::in_section() const noexcept {
 inline std::uint64_t epoch_domain::epoch() const noexcept {
   // [G] acquire: pairs with the release of the advance CAS [E]; a caller that frees after
   // seeing epoch >= t+2 is ordered after the scan that allowed it.
-  return global_epoch_.load(std::memory_order_acquire);
+  return global_word_.load(std::memory_order_acquire) >> 1;
 }
 
 inline std::uint64_t epoch_domain::epoch_for_retire() const noexcept {
   // relaxed: ordered after the caller's unlink by the seq_cst fence [R] before it; the value
   // only has to be no newer than the epoch at the unlink (I2).
-  return global_epoch_.load(tsan_or(std::memory_order_relaxed));
+  return global_word_.load(tsan_or(std::memory_order_relaxed)) >> 1;
 }
 
 // ---- epoch_domain: records ----------------------------------------------------------------
@@ -702,11 +746,10 @@ inline std::size_t epoch_domain::active_records() const noexcept {
 inline bool epoch_domain::try_advance() noexcept {
   const fence_mode mode = ensure_fence_mode();
   // relaxed: [E] re-checks the value; a stale e only makes this attempt fail.
-  const std::uint64_t epoch = global_epoch_.load(tsan_or(std::memory_order_relaxed));
+  const std::uint64_t current = global_word_.load(tsan_or(std::memory_order_relaxed));
   // [H] heavy fence, pairs with every reader's light fence [B]: a section whose word store
   // [A2] the scan below misses sees, in its later loads, every unlink ordered before this.
   heavy_fence(mode);
-  const std::uint64_t current = (epoch << 1) | 1u;
   // acquire: we follow `next` links published by the release push in acquire_record.
   for (const epoch_record* record = registry_head_.load(std::memory_order_acquire);
        record != nullptr; record = record->next) {
@@ -716,15 +759,15 @@ inline bool epoch_domain::try_advance() noexcept {
     if (word != 0 && word != current) {
       // An open section from an older epoch: the clock may not move yet (I1). Someone else
       // may have advanced meanwhile, which counts as progress for the caller.
-      return global_epoch_.load(tsan_or(std::memory_order_relaxed)) != epoch;  // relaxed: a hint
+      return global_word_.load(tsan_or(std::memory_order_relaxed)) != current;  // relaxed: a hint
     }
   }
-  std::uint64_t expected = epoch;
+  std::uint64_t expected = current;
   // [E] seq_cst: its release publishes the scan's acquisitions to [G] and [A1]; seq_cst
   // places it in the single total order with [R], [B] and [H] used by I2. relaxed on
   // failure: another thread advanced, which is just as good.
-  global_epoch_.compare_exchange_strong(expected, epoch + 1, std::memory_order_seq_cst,
-                                        std::memory_order_relaxed);
+  global_word_.compare_exchange_strong(expected, current + 2, std::memory_order_seq_cst,
+                                       std::memory_order_relaxed);  // epoch e + 1
   return true;
 }
 
@@ -736,7 +779,7 @@ inline void epoch_domain::synchronize() noexcept {
   // for a retire tag (I2), so a caller may free what it unlinked once this returns.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   // relaxed: ordered by [R]; the target only needs to be no older than the call.
-  const std::uint64_t target = global_epoch_.load(tsan_or(std::memory_order_relaxed)) + 2;
+  const std::uint64_t target = (global_word_.load(tsan_or(std::memory_order_relaxed)) >> 1) + 2;
   reclaim_backoff backoff;
   // [G] acquire (in epoch()): the caller's later frees are ordered after the scans.
   while (epoch() < target) {

@@ -112,12 +112,13 @@
 //   [D3] read_ has the amended bit => dirty_valid_ and dirty_ holds a key the read table lacks.
 //   [D4] read_ is written only under mu_; a read table is never modified after publication.
 //   [D5] lookup_table_ is written only under mu_, right after each store to read_ that changes
-//        its table, and then names read_'s table: the two differ only while mu_ is held, and a
-//        lookup that sees them differ takes the slow path (absent_unless_amended). A replaced
-//        table is retired after both stores, so a reader that loaded either may use it.
+//        its table, and then names read_'s table, or empty_read_table when read_ names none
+//        (never null): the two differ only while mu_ is held, and a lookup that sees them
+//        differ takes the slow path (absent_unless_amended). A replaced table is retired after
+//        both stores, so a reader that loaded either may use it.
 //
 // Statistics (SYNCMAP_STATS, stats.hpp): rcu_core derives from rcu_counters, empty and with
-// no-op members unless enabled. Counted at: the inline read-table hit of with_value_for_read
+// no-op members unless enabled. Counted at: a read-table hit of find_in_read_table
 // (striped per thread), miss_locked, a successful promote_locked, phase 2 of dirty_locked
 // (entries expunged), and retire_all (objects retired).
 #ifndef SYNCMAP_DETAIL_RCU_CORE_HPP
@@ -183,6 +184,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     // 1 while published or retired-and-unreclaimed, +1 per for_each that pinned it.
     std::atomic<std::size_t> holders{1};
   };
+  // What lookup_table_ names while read_ names no table: holds no key, so a lookup needs no
+  // null test. Never published in read_, retired or written.
+  static const read_table empty_read_table;
 
   explicit rcu_core(const Hash& hash, const KeyEqual& eq, const Allocator& alloc)
       : hash_(hash), eq_(eq), alloc_(alloc), domain_(&default_epoch_domain()), retired_(*domain_) {}
@@ -536,8 +540,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       // relaxed: 0 names no table, so there is nothing to publish; a reader that sees it finds
       // nothing and (not amended) answers absent, as if it ran after the clear.
       read_.store(0, std::memory_order_relaxed);
-      // relaxed: as above.
-      lookup_table_.store(nullptr, std::memory_order_relaxed);
+      // relaxed: as above; the empty table is never written.
+      lookup_table_.store(&empty_read_table, std::memory_order_relaxed);
       std::size_t removed = 0;
       auto expunge = [&](entry* e) {
         box* b = e->p.exchange(expunged(), std::memory_order_acq_rel);  // [P2]: racing CASes fail
@@ -748,18 +752,20 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   const read_table* load_lookup_table() const noexcept {
     return lookup_table_.load(std::memory_order_acquire);  // [R1] pairs with the release stores
   }
-  // After a lookup missed `table` (from load_lookup_table(), perhaps null): true when the key
-  // is absent, which linearizes at this load of read_: `table` was then read_'s table, without
-  // the amended bit, and lacks the key. False (amended, or read_ has moved on) sends the lookup
-  // to the slow path, which looks again under mu_. relaxed: compared, never dereferenced.
+  // After a lookup missed `table` (from load_lookup_table()): true when the key is absent,
+  // which linearizes at this load of read_: `table` was then read_'s table, without the amended
+  // bit, and lacks the key; or read_ was 0, no table and not amended: the map was empty. False
+  // (amended, or read_ has moved on) sends the lookup to the slow path, which looks again under
+  // mu_. relaxed: compared, never dereferenced.
   bool absent_unless_amended(const read_table* table) const noexcept {
-    return read_.load(std::memory_order_relaxed) == reinterpret_cast<std::uintptr_t>(table);
+    const std::uintptr_t read = read_.load(std::memory_order_relaxed);
+    return read == reinterpret_cast<std::uintptr_t>(table) || read == 0;
   }
   // Under mu_, after every store to read_ that changes its table [D5]. release [R1]: publishes
   // the table's contents to load_lookup_table().
   void publish_lookup_table_locked() const noexcept {
-    lookup_table_.store(read_table_of(read_.load(std::memory_order_relaxed)),  // mu_ held [D4]
-                        std::memory_order_release);
+    const read_table* table = read_table_of(read_.load(std::memory_order_relaxed));  // [D4]
+    lookup_table_.store(table != nullptr ? table : &empty_read_table, std::memory_order_release);
   }
   static read_table* read_table_of(std::uintptr_t read) noexcept {
     return reinterpret_cast<read_table*>(read & ~amended_bit);
@@ -782,6 +788,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // the read. Costs one register clear.
   union value_copy {
     value_copy() noexcept : bytes{} {}
+    explicit value_copy(const T& v) noexcept : value(v) {}  // trivially copyable
     unsigned char bytes[sizeof(T)];
     T value;
   };
@@ -797,53 +804,71 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // callback, the copy lived in memory: stored, reloaded, and the optional assembled there a
   // byte at a time and reloaded whole on return (a store-forwarding stall that cost g++ 12
   // half of a hot-key load). Here it stays in registers, and the optional is built after the
-  // section closes.
+  // section closes. The section is the thread's cached one (epoch.hpp [L]: no nesting test at
+  // the close); a thread without one takes load_in_any_section(), out of line.
   template <class K>
   SYNCMAP_ALWAYS_INLINE std::optional<T> load_inline(const K& key) const {
     const std::uint64_t hash = hash_key(hash_, key);
-    value_copy copy;
-    bool found = false;
-    bool in_dirty = false;
+    found_copy result;
+    epoch_record* record;
+    if (SYNCMAP_LIKELY(domain_->try_enter_cached(record))) {
+      read_outcome outcome;
+      {
+        const cached_read_guard section(record);
+        outcome = find_in_read_table(hash, key, [&](const T& v) { result = copy_of(v); });
+      }
+      if (SYNCMAP_UNLIKELY(outcome == read_outcome::ask_dirty)) result = load_slow<K>(hash, key);
+    } else {
+      result = load_in_any_section<K>(hash, key);
+    }
+    if (!result.found) return std::nullopt;
+    return result.copy.value;
+  }
+  // load_inline() when the thread has no cached section to open (first use, another domain's
+  // record cached, or inside a section already).
+  template <class K>
+  SYNCMAP_NOINLINE found_copy load_in_any_section(std::uint64_t hash,
+                                                  by_value_if_cheap<K> key) const {
+    found_copy result;
+    read_outcome outcome;
     {
       read_guard section(*domain_);
-      const read_table* table = load_lookup_table();
-      typename read_index::found_slot slot;
-      if (table != nullptr) slot = table->table.find_slot(hash, key, eq_);
-      if (slot) {
-        this->count_read_hit();  // no-op without SYNCMAP_STATS
-        // Linearizes at load_lookup_table(), as in with_value_for_read [T2].
-        if (SYNCMAP_LIKELY(table->table.is_fresh(slot))) {
-          ::new (static_cast<void*>(&copy.value)) T(read_index::value_in(slot));  // trivial
-          found = true;
-        } else if (const T* value = value_of(table->table.entry_of(slot))) {
-          ::new (static_cast<void*>(&copy.value)) T(*value);
-          found = true;
-        }
-      } else {
-        in_dirty = !absent_unless_amended(table);
-      }
+      outcome = find_in_read_table(hash, key, [&](const T& v) { result = copy_of(v); });
     }
-    if (SYNCMAP_UNLIKELY(in_dirty)) {
-      // One return of each kind below: GCC keeps an optional that several returns share in
-      // memory, copied at every return.
-      const found_copy slow = load_slow<K>(hash, key);
-      found = slow.found;
-      copy = slow.copy;
-    }
-    if (!found) return std::nullopt;
-    return copy.value;
+    if (outcome == read_outcome::ask_dirty) return load_slow<K>(hash, key);
+    return result;
   }
   template <class K>
   SYNCMAP_NOINLINE found_copy load_slow(std::uint64_t hash, by_value_if_cheap<K> key) const {
-    auto copy_out = [](const T* v) {
-      found_copy result;
-      if (v != nullptr) {
-        ::new (static_cast<void*>(&result.copy.value)) T(*v);  // trivially copyable
-        result.found = true;
-      }
-      return result;
-    };
+    auto copy_out = [](const T* v) { return v == nullptr ? found_copy{} : copy_of(*v); };
     return with_value_for_read_slow(hash, key, copy_out);
+  }
+  static found_copy copy_of(const T& value) noexcept { return {value_copy(value), true}; }
+
+  enum class read_outcome { found, absent, ask_dirty };
+  // Inside a read section: what the read table says about `key`. found: on_value(value) ran;
+  // absent (or present with no value); ask_dirty: the read table cannot settle it (amended, or
+  // replaced meanwhile) and the slow path must look under mu_. Linearizes at
+  // load_lookup_table(): this table was published then, and a clear stale bit read now was
+  // clear then too, so the value on_value sees is the entry's value then [T2].
+  template <class K, class OnValue>
+  SYNCMAP_ALWAYS_INLINE read_outcome find_in_read_table(std::uint64_t hash, const K& key,
+                                                        OnValue&& on_value) const {
+    const read_table* table = load_lookup_table();  // never null [D5]
+    if (const auto slot = table->table.find_slot(hash, key, eq_)) {
+      this->count_read_hit();  // no-op without SYNCMAP_STATS
+      if constexpr (inline_values) {
+        if (SYNCMAP_LIKELY(table->table.is_fresh(slot))) {
+          on_value(read_index::value_in(slot));
+          return read_outcome::found;
+        }
+      }
+      const T* value = value_of(table->table.entry_of(slot));
+      if (value == nullptr) return read_outcome::absent;
+      on_value(*value);
+      return read_outcome::found;
+    }
+    return absent_unless_amended(table) ? read_outcome::absent : read_outcome::ask_dirty;
   }
 
   // Go's Load shape: the read table without a lock, then (if amended) the dirty table under
@@ -854,22 +879,28 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   template <class K, class OnValue>
   SYNCMAP_ALWAYS_INLINE decltype(auto) with_value_for_read(const K& key, OnValue&& on_value) const {
     const std::uint64_t hash = hash_key(hash_, key);
+    epoch_record* record;
+    if (SYNCMAP_UNLIKELY(!domain_->try_enter_cached(record))) {
+      return with_value_in_any_section(hash, key, on_value);
+    }
+    {
+      const cached_read_guard section(record);
+      const T* value = nullptr;
+      const read_outcome outcome = find_in_read_table(hash, key, [&](const T& v) { value = &v; });
+      // on_value runs (and copies the value) before `section` closes.
+      if (outcome != read_outcome::ask_dirty) return on_value(value);
+    }
+    return with_value_for_read_slow(hash, key, on_value);
+  }
+  // with_value_for_read() when the thread has no cached section to open.
+  template <class K, class OnValue>
+  SYNCMAP_NOINLINE decltype(auto) with_value_in_any_section(std::uint64_t hash, const K& key,
+                                                            OnValue& on_value) const {
     {
       read_guard section(*domain_);
-      const read_table* table = load_lookup_table();
-      // on_value runs (and copies the value) before `section` closes.
-      if (table != nullptr) {
-        if (const auto slot = table->table.find_slot(hash, key, eq_)) {
-          this->count_read_hit();  // no-op without SYNCMAP_STATS
-          // Linearizes at load_lookup_table(): this table was published then, and a clear
-          // stale bit read now was clear then too, so the copy was the entry's value then [T2].
-          if constexpr (inline_values) {
-            if (table->table.is_fresh(slot)) return on_value(&read_index::value_in(slot));
-          }
-          return on_value(value_of(table->table.entry_of(slot)));
-        }
-      }
-      if (absent_unless_amended(table)) return on_value(nullptr);
+      const T* value = nullptr;
+      const read_outcome outcome = find_in_read_table(hash, key, [&](const T& v) { value = &v; });
+      if (outcome != read_outcome::ask_dirty) return on_value(value);
     }
     return with_value_for_read_slow(hash, key, on_value);
   }
@@ -1310,7 +1341,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       release_read_table(t);  // relaxed: not shared any more
     }
     read_.store(0, std::memory_order_relaxed);
-    lookup_table_.store(nullptr, std::memory_order_relaxed);
+    lookup_table_.store(&empty_read_table, std::memory_order_relaxed);
   }
 
   // pre: no operation on this map is running (destruction, swap, assignment).
@@ -1326,7 +1357,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   mutable std::atomic<std::uintptr_t> read_{0};
   // read_'s table without the amended bit [D5]: what lookups load, so that a hit needs no
   // untagging, and a miss compares it with read_ (absent_unless_amended). Stored under mu_.
-  mutable std::atomic<const read_table*> lookup_table_{nullptr};
+  mutable std::atomic<const read_table*> lookup_table_{&empty_read_table};
 
   // Serializes writers that miss the read table: guards dirty_, dirty_valid_, misses_ and every
   // store to read_ [D4]. Only its exclusive side is used.
@@ -1343,6 +1374,13 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   mutable std::atomic<std::size_t> count_{0};
   mutable striped_retire_list retired_;
 };
+
+// Constant-initialized: usable by maps built in dynamic initializers. One per library that
+// instantiates it is harmless: a lookup only probes it, and absent_unless_amended() accepts
+// any empty table while read_ is 0.
+template <class Key, class T, class Hash, class KeyEqual, class Allocator>
+SYNCMAP_DETAIL_CONSTINIT const typename rcu_core<Key, T, Hash, KeyEqual, Allocator>::read_table
+    rcu_core<Key, T, Hash, KeyEqual, Allocator>::empty_read_table{};
 
 }  // namespace detail
 SYNCMAP_NAMESPACE_END
