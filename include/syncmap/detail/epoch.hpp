@@ -70,7 +70,8 @@
 // mfence, no store to a line another thread writes, and no fence-mode test: the TLS cache
 // names only asymmetric-mode domains [K], so symmetric ones (and first uses, other domains,
 // borrowed records) take the out-of-line enter_slow(). Nested sections only touch the
-// thread-private `leave_work` count.
+// thread-private `leave_work` count. rcu_map's lookups use try_enter_cached() and
+// leave_cached() instead: the same open, and a close that is the store alone [L].
 //
 // Why per-map retire lists, not per-thread bags (crossbeam, xenium)
 // ----------------------------------------------------------------
