@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "rcu_maps.hpp"
@@ -160,6 +161,29 @@ TEST_CASE("a lookup nested in a visit callback leaves the visit's read section o
   SECTION("read table with value copies") {
     syncmap::rcu_map<std::uint64_t, std::uint64_t> map;
     check_lookups_nested_in_visit_keep_its_section(map);
+  }
+  SECTION("the visit is the first section of its thread") {
+    // The thread's record is found (and not yet cached) as the visit opens its section.
+    syncmap::rcu_map<std::uint64_t, std::uint64_t> map;
+    for (std::uint64_t k = 0; k < 20; ++k)
+      map.store(k, k);
+    for (int round = 0; round < 3; ++round) {
+      for (std::uint64_t k = 0; k < 20; ++k)
+        (void)map.load(k);
+    }
+    for (int t = 0; t < 4; ++t) {
+      bool open_after_nested_load = false;
+      std::thread thread([&] {
+        const auto& domain = syncmap::detail::default_epoch_domain();
+        map.visit(3, [&](std::uint64_t) {
+          (void)map.load(4);
+          (void)map.load(4);
+          open_after_nested_load = domain.in_section();
+        });
+      });
+      thread.join();
+      CHECK(open_after_nested_load);
+    }
   }
   SECTION("read table of entries") {
     const instance_check instances;

@@ -70,8 +70,11 @@
 // mfence, no store to a line another thread writes, and no fence-mode test: the TLS cache
 // names only asymmetric-mode domains [K], so symmetric ones (and first uses, other domains,
 // borrowed records) take the out-of-line enter_slow(). Nested sections only touch the
-// thread-private `leave_work` count. rcu_map's lookups use try_enter_cached() and
-// leave_cached() instead: the same open, and a close that is the store alone [L].
+// thread-private `leave_work` count. The cache names a record only while it is quiescent
+// [L], so enter() needs no nesting test: it stops naming the record while the section is open,
+// and the outermost leave() names it again. rcu_map's lookups of keys with built-in equality
+// use try_enter_leaf() and leave_leaf() instead: sections inside which nothing can open
+// another, which therefore leave the cache alone and close with the store alone.
 //
 // Why per-map retire lists, not per-thread bags (crossbeam, xenium)
 // ----------------------------------------------------------------
@@ -283,12 +286,14 @@ class epoch_domain {
   void leave() noexcept;
   // The same, given the record enter() returned: skips finding it again.
   void leave(epoch_record* record) noexcept;
-  // The read path's section: opens an outermost section on the record the thread's cache
-  // names for this domain, sets `record` to it and returns true; or opens nothing and returns
-  // false (the cache names another domain or none, or a section of this domain is already
-  // open): the caller then uses enter(). Close it with leave_cached(record), one store [L].
-  bool try_enter_cached(epoch_record*& record) noexcept;
-  static void leave_cached(epoch_record* record) noexcept;
+  // A leaf section: one inside which the caller opens no other section and runs no code that
+  // could (rcu_map: a lookup of a key with built-in equality). Opens it on the record the
+  // thread's cache names for this domain, sets `record` and returns true; or opens nothing and
+  // returns false (the cache names another domain or none: first use, another domain used
+  // last, or a section of this domain is open), and the caller uses enter(). Close it with
+  // leave_leaf(record): one store [L].
+  bool try_enter_leaf(epoch_record*& record) noexcept;
+  static void leave_leaf(epoch_record* record) noexcept;
   bool in_section() const noexcept;
   // The global epoch (acquire).
   std::uint64_t epoch() const noexcept;
@@ -357,14 +362,13 @@ inline epoch_domain& default_epoch_domain() noexcept {
   return default_epoch_domain_instance;
 }
 
-// RAII form of leave_cached(), for a record try_enter_cached() opened a section on.
-class cached_read_guard {
+// RAII form of leave_leaf(), for a record try_enter_leaf() opened a section on.
+class leaf_read_guard {
  public:
-  SYNCMAP_ALWAYS_INLINE explicit cached_read_guard(epoch_record* record) noexcept
-      : record_(record) {}
-  SYNCMAP_ALWAYS_INLINE ~cached_read_guard() { epoch_domain::leave_cached(record_); }
-  cached_read_guard(const cached_read_guard&) = delete;
-  cached_read_guard& operator=(const cached_read_guard&) = delete;
+  SYNCMAP_ALWAYS_INLINE explicit leaf_read_guard(epoch_record* record) noexcept : record_(record) {}
+  SYNCMAP_ALWAYS_INLINE ~leaf_read_guard() { epoch_domain::leave_leaf(record_); }
+  leaf_read_guard(const leaf_read_guard&) = delete;
+  leaf_read_guard& operator=(const leaf_read_guard&) = delete;
 
  private:
   epoch_record* const record_;
@@ -467,42 +471,40 @@ inline void epoch_record_owner::release_or_lend(const epoch_record_slot& slot) n
 
 // ---- epoch_domain: read sections ----------------------------------------------------------
 
+// [L] The TLS cache names a record only while the record is quiescent (epoch_word 0, and so
+// leave_work 0: inner sections are counted only inside an open one, and a borrowed record is
+// never cached), or while a leaf section is open on it, inside which no other section opens.
+// Kept by: enter() stops naming the record before it opens a section on it; enter_slow() never
+// caches; the outermost leave() names the record again once it has closed it (remember());
+// the owner's destructor and return_borrowed() clear the cache. Hence enter() and
+// try_enter_leaf() need no nesting test, and leave_leaf() no leave_work test. (std::exit()
+// from inside a section runs the owner's destructor, but then the section never closes.)
 SYNCMAP_ALWAYS_INLINE epoch_record* epoch_domain::enter() noexcept {
-  const epoch_thread_state& state = epoch_tls;
+  epoch_thread_state& state = epoch_tls;
   if (SYNCMAP_UNLIKELY(state.cache.domain != this)) return enter_slow();
   epoch_record* const record = state.cache.record;
-  // relaxed: our own record, written only by this thread.
-  if (SYNCMAP_LIKELY(record->epoch_word.load(std::memory_order_relaxed) == 0)) {
-    open_section(record, cached_fence_mode);  // [K]: the cache names this mode's domains only
-  } else {
-    ++record->leave_work;  // nested
-  }
+  // relaxed: our own record.
+  assert(record->epoch_word.load(std::memory_order_relaxed) == 0 && "[L]: cached => quiescent");
+  state.cache.domain = nullptr;  // [L]: a nested enter() takes enter_slow(), which counts it
+  open_section(record, cached_fence_mode);  // [K]: the cache names this mode's domains only
   // A thread keeps its record for the whole section: when its owner is destroyed meanwhile,
   // the record becomes a borrowed one (release_or_lend), the same record.
   return record;
 }
 
-// [L] A section try_enter_cached() opened closes with a bare store of 0, without enter()'s
-// leave_work test, because leave_work is 0 when it opens and still 0 when it closes:
-//   - It opens only on the cached record with epoch_word 0. Inner sections are counted only
-//     while epoch_word != 0, and a borrowed record is cached only while its section is open
-//     (return_borrowed() clears the cache when it closes), so leave_work is 0 then.
-//   - Sections nested inside it (a callback, a user KeyEqual) close before it does.
-//   - Only the owner's destructor sets borrowed_flag, and it runs at thread exit, not inside
-//     the map operation that holds this section (std::exit() from a callback runs it, but
-//     then the section never closes: the process ends).
-SYNCMAP_ALWAYS_INLINE bool epoch_domain::try_enter_cached(epoch_record*& record) noexcept {
+// A leaf section leaves the cache naming its record [L]: nothing inside it reads the cache.
+SYNCMAP_ALWAYS_INLINE bool epoch_domain::try_enter_leaf(epoch_record*& record) noexcept {
   const epoch_thread_state& state = epoch_tls;
   if (SYNCMAP_UNLIKELY(state.cache.domain != this)) return false;
   record = state.cache.record;
-  // relaxed: our own record, written only by this thread.
-  if (SYNCMAP_UNLIKELY(record->epoch_word.load(std::memory_order_relaxed) != 0)) return false;
+  // relaxed: our own record.
+  assert(record->epoch_word.load(std::memory_order_relaxed) == 0 && "[L]: cached => quiescent");
   open_section(record, cached_fence_mode);  // [K]: the cache names this mode's domains only
   return true;
 }
 
-SYNCMAP_ALWAYS_INLINE void epoch_domain::leave_cached(epoch_record* record) noexcept {
-  assert(record->leave_work == 0 && "[L]: a cached section closes with no inner section open");
+SYNCMAP_ALWAYS_INLINE void epoch_domain::leave_leaf(epoch_record* record) noexcept {
+  assert(record->leave_work == 0 && "[L]: a leaf section has no inner section");
   close_section(record);
 }
 
@@ -551,6 +553,14 @@ SYNCMAP_ALWAYS_INLINE void epoch_domain::leave(epoch_record* record) noexcept {
     return;
   }
   close_section(record);
+  // [L]: quiescent again (a borrowed record took leave_slow()). When enter() took the record
+  // from the cache and nothing replaced it since, naming the domain again is enough.
+  epoch_thread_state& state = epoch_tls;
+  if (SYNCMAP_LIKELY(state.cache.record == record)) {
+    state.cache.domain = this;
+  } else {
+    remember({this, record});
+  }
 }
 
 SYNCMAP_NOINLINE inline void epoch_domain::leave_slow(epoch_record* record) noexcept {
@@ -611,16 +621,12 @@ SYNCMAP_NOINLINE inline epoch_record* epoch_domain::record_for_enter_slow() noex
       record = acquire_record();
       owner.add(this, record);
     }
-    remember({this, record});
-    return record;
+    return record;  // cached by the outermost leave() [L]
   }
   // The owner is gone: borrow a record until the outermost section closes.
   epoch_record_slot* free_slot = nullptr;
   for (epoch_record_slot& slot : state.borrowed) {
-    if (slot.domain == this) {
-      remember(slot);
-      return slot.record;
-    }
+    if (slot.domain == this) return slot.record;
     if (slot.domain == nullptr && free_slot == nullptr) free_slot = &slot;
   }
   if (free_slot == nullptr) {
@@ -629,17 +635,15 @@ SYNCMAP_NOINLINE inline epoch_record* epoch_domain::record_for_enter_slow() noex
   epoch_record* record = acquire_record();
   record->leave_work |= epoch_record::borrowed_flag;
   *free_slot = {this, record};
-  remember(*free_slot);
-  return record;
+  return record;  // never cached [L]
 }
 
 SYNCMAP_NOINLINE inline epoch_record* epoch_domain::record_for_leave_slow() const noexcept {
-  epoch_record* record = find_held_record();
-  if (record != nullptr) remember({this, record});
-  return record;
+  return find_held_record();
 }
 
-// Keeps [K]: caches only what the inline enter() may serve.
+// Keeps [K]: caches only what the inline enter() may serve. Call only with a quiescent,
+// registered (not borrowed) record [L].
 inline void epoch_domain::remember(epoch_record_slot slot) const noexcept {
   // relaxed: as in enter_slow(); the caller holds a record of this domain, so the mode is set.
   const auto mode = static_cast<fence_mode>(mode_state_.load(std::memory_order_relaxed));

@@ -804,28 +804,39 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // callback, the copy lived in memory: stored, reloaded, and the optional assembled there a
   // byte at a time and reloaded whole on return (a store-forwarding stall that cost g++ 12
   // half of a hot-key load). Here it stays in registers, and the optional is built after the
-  // section closes. The section is the thread's cached one (epoch.hpp [L]: no nesting test at
-  // the close); a thread without one takes load_in_any_section(), out of line.
+  // section closes. When the key's equality is built in, nothing in the lookup can open a
+  // section, so it is a leaf section (epoch.hpp [L]: no nesting test, no leave_work test); a
+  // thread that cannot open one takes load_in_any_section(), out of line.
   template <class K>
   SYNCMAP_ALWAYS_INLINE std::optional<T> load_inline(const K& key) const {
     const std::uint64_t hash = hash_key(hash_, key);
     found_copy result;
-    epoch_record* record;
-    if (SYNCMAP_LIKELY(domain_->try_enter_cached(record))) {
-      read_outcome outcome;
-      {
-        const cached_read_guard section(record);
+    read_outcome outcome;
+    if constexpr (builtin_equality<K>) {
+      epoch_record* record;
+      if (SYNCMAP_LIKELY(domain_->try_enter_leaf(record))) {
+        const leaf_read_guard section(record);
         outcome = find_in_read_table(hash, key, [&](const T& v) { result = copy_of(v); });
+      } else {
+        result = load_in_any_section<K>(hash, key);
+        outcome = read_outcome::found;  // settled there, found or not
       }
-      if (SYNCMAP_UNLIKELY(outcome == read_outcome::ask_dirty)) result = load_slow<K>(hash, key);
     } else {
-      result = load_in_any_section<K>(hash, key);
+      read_guard section(*domain_);
+      outcome = find_in_read_table(hash, key, [&](const T& v) { result = copy_of(v); });
     }
+    if (SYNCMAP_UNLIKELY(outcome == read_outcome::ask_dirty)) result = load_slow<K>(hash, key);
     if (!result.found) return std::nullopt;
     return result.copy.value;
   }
-  // load_inline() when the thread has no cached section to open (first use, another domain's
-  // record cached, or inside a section already).
+  // Whether comparing a stored key with a K runs no user code: then a lookup holds a leaf
+  // section (epoch.hpp), inside which no other section may open.
+  template <class K>
+  static constexpr bool builtin_equality = std::is_scalar_v<Key>&& std::is_scalar_v<K> &&
+                                           (std::is_same_v<KeyEqual, std::equal_to<Key>> ||
+                                            std::is_same_v<KeyEqual, std::equal_to<>>);
+  // load_inline() when the thread cannot open a leaf section (first use, another domain used
+  // last, or inside a section already).
   template <class K>
   SYNCMAP_NOINLINE found_copy load_in_any_section(std::uint64_t hash,
                                                   by_value_if_cheap<K> key) const {
@@ -879,27 +890,11 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   template <class K, class OnValue>
   SYNCMAP_ALWAYS_INLINE decltype(auto) with_value_for_read(const K& key, OnValue&& on_value) const {
     const std::uint64_t hash = hash_key(hash_, key);
-    epoch_record* record;
-    if (SYNCMAP_UNLIKELY(!domain_->try_enter_cached(record))) {
-      return with_value_in_any_section(hash, key, on_value);
-    }
     {
-      const cached_read_guard section(record);
+      read_guard section(*domain_);  // not a leaf: on_value may call the map
       const T* value = nullptr;
       const read_outcome outcome = find_in_read_table(hash, key, [&](const T& v) { value = &v; });
       // on_value runs (and copies the value) before `section` closes.
-      if (outcome != read_outcome::ask_dirty) return on_value(value);
-    }
-    return with_value_for_read_slow(hash, key, on_value);
-  }
-  // with_value_for_read() when the thread has no cached section to open.
-  template <class K, class OnValue>
-  SYNCMAP_NOINLINE decltype(auto) with_value_in_any_section(std::uint64_t hash, const K& key,
-                                                            OnValue& on_value) const {
-    {
-      read_guard section(*domain_);
-      const T* value = nullptr;
-      const read_outcome outcome = find_in_read_table(hash, key, [&](const T& v) { value = &v; });
       if (outcome != read_outcome::ask_dirty) return on_value(value);
     }
     return with_value_for_read_slow(hash, key, on_value);
