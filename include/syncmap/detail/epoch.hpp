@@ -64,17 +64,18 @@
 // seq_cst: TSan ignores standalone fences and membarrier, but it does model seq_cst accesses,
 // and with them every edge the proof uses is visible to it.
 //
-// Hot path (x86-64, asymmetric mode): outermost enter() is a TLS compare, a load of the
-// global epoch (one shared, read-mostly line), a store to the thread's own record line and a
-// compiler barrier; leave() is a test of the record's leave_work and one store. No RMW, no
-// mfence, no store to a line another thread writes, and no fence-mode test: the TLS cache
-// names only asymmetric-mode domains [K], so symmetric ones (and first uses, other domains,
-// borrowed records) take the out-of-line enter_slow(). Nested sections only touch the
-// thread-private `leave_work` count. The cache names a record only while it is quiescent
-// [L], so enter() needs no nesting test: it stops naming the record while the section is open,
-// and the outermost leave() names it again. rcu_map's lookups of keys with built-in equality
-// use try_enter_leaf() and leave_leaf() instead: sections inside which nothing can open
-// another, which therefore leave the cache alone and close with the store alone.
+// Hot path (x86-64, asymmetric mode): outermost enter() is a TLS compare, a store to the TLS
+// cache, a load of the global epoch (one shared, read-mostly line), a store to the thread's
+// own record line and a compiler barrier; leave() is a test of the record's leave_work, one
+// store, and a TLS compare and store. No RMW, no mfence, no store to a line another thread
+// writes, no fence-mode test and no nesting test: the TLS cache names only asymmetric-mode
+// domains [K] and only quiescent records [L] (enter() stops naming the record while its
+// section is open, the outermost leave() names it again), so symmetric domains, first uses,
+// other domains, borrowed records and nested sections all take the out-of-line enter_slow().
+// Nested sections only touch the thread-private `leave_work` count. rcu_map's lookups of keys
+// with built-in equality use try_enter_leaf() and leave_leaf() instead: sections inside which
+// nothing can open another, which therefore leave the cache alone and close with the store
+// alone.
 //
 // Why per-map retire lists, not per-thread bags (crossbeam, xenium)
 // ----------------------------------------------------------------
@@ -479,19 +480,6 @@ inline void epoch_record_owner::release_or_lend(const epoch_record_slot& slot) n
 // the owner's destructor and return_borrowed() clear the cache. Hence enter() and
 // try_enter_leaf() need no nesting test, and leave_leaf() no leave_work test. (std::exit()
 // from inside a section runs the owner's destructor, but then the section never closes.)
-SYNCMAP_ALWAYS_INLINE epoch_record* epoch_domain::enter() noexcept {
-  epoch_thread_state& state = epoch_tls;
-  if (SYNCMAP_UNLIKELY(state.cache.domain != this)) return enter_slow();
-  epoch_record* const record = state.cache.record;
-  // relaxed: our own record.
-  assert(record->epoch_word.load(std::memory_order_relaxed) == 0 && "[L]: cached => quiescent");
-  state.cache.domain = nullptr;  // [L]: a nested enter() takes enter_slow(), which counts it
-  open_section(record, cached_fence_mode);  // [K]: the cache names this mode's domains only
-  // A thread keeps its record for the whole section: when its owner is destroyed meanwhile,
-  // the record becomes a borrowed one (release_or_lend), the same record.
-  return record;
-}
-
 // A leaf section leaves the cache naming its record [L]: nothing inside it reads the cache.
 SYNCMAP_ALWAYS_INLINE bool epoch_domain::try_enter_leaf(epoch_record*& record) noexcept {
   const epoch_thread_state& state = epoch_tls;
@@ -503,13 +491,25 @@ SYNCMAP_ALWAYS_INLINE bool epoch_domain::try_enter_leaf(epoch_record*& record) n
   return true;
 }
 
+SYNCMAP_ALWAYS_INLINE epoch_record* epoch_domain::enter() noexcept {
+  // The leaf open, then the cache stops naming the record: code inside this section may open
+  // others, and a nested enter() takes enter_slow(), which counts it.
+  epoch_record* record;
+  if (SYNCMAP_UNLIKELY(!try_enter_leaf(record))) return enter_slow();
+  epoch_tls.cache.domain = nullptr;  // [L]
+  // A thread keeps its record for the whole section: when its owner is destroyed meanwhile,
+  // the record becomes a borrowed one (release_or_lend), the same record.
+  return record;
+}
+
 SYNCMAP_ALWAYS_INLINE void epoch_domain::leave_leaf(epoch_record* record) noexcept {
   assert(record->leave_work == 0 && "[L]: a leaf section has no inner section");
   close_section(record);
 }
 
 // Out of line: the first section of a thread in this domain, sections after another domain's,
-// borrowed records, and (outside TSan) every section of a symmetric-mode domain [K].
+// sections nested in another of this domain [L], borrowed records, and (outside TSan) every
+// section of a symmetric-mode domain [K].
 SYNCMAP_NOINLINE inline epoch_record* epoch_domain::enter_slow() noexcept {
   epoch_record* const record = record_for_enter_slow();
   // relaxed: our own record.

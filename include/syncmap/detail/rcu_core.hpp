@@ -805,25 +805,19 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // byte at a time and reloaded whole on return (a store-forwarding stall that cost g++ 12
   // half of a hot-key load). Here it stays in registers, and the optional is built after the
   // section closes. When the key's equality is built in, nothing in the lookup can open a
-  // section, so it is a leaf section (epoch.hpp [L]: no nesting test, no leave_work test); a
-  // thread that cannot open one takes load_in_any_section(), out of line.
+  // section, so it is a leaf section (epoch.hpp [L]: no nesting test, no leave_work test);
+  // other keys, and a thread that cannot open one, take load_in_any_section(), out of line.
   template <class K>
   SYNCMAP_ALWAYS_INLINE std::optional<T> load_inline(const K& key) const {
     const std::uint64_t hash = hash_key(hash_, key);
     found_copy result;
-    read_outcome outcome;
-    if constexpr (builtin_equality<K>) {
-      epoch_record* record;
-      if (SYNCMAP_LIKELY(domain_->try_enter_leaf(record))) {
-        const leaf_read_guard section(record);
-        outcome = find_in_read_table(hash, key, [&](const T& v) { result = copy_of(v); });
-      } else {
-        result = load_in_any_section<K>(hash, key);
-        outcome = read_outcome::found;  // settled there, found or not
-      }
-    } else {
-      read_guard section(*domain_);
+    read_outcome outcome = read_outcome::found;  // when load_in_any_section() settled it
+    epoch_record* record;
+    if (builtin_equality<K> && SYNCMAP_LIKELY(domain_->try_enter_leaf(record))) {
+      const leaf_read_guard section(record);
       outcome = find_in_read_table(hash, key, [&](const T& v) { result = copy_of(v); });
+    } else {
+      result = load_in_any_section<K>(hash, key);
     }
     if (SYNCMAP_UNLIKELY(outcome == read_outcome::ask_dirty)) result = load_slow<K>(hash, key);
     if (!result.found) return std::nullopt;
@@ -835,8 +829,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   static constexpr bool builtin_equality = std::is_scalar_v<Key>&& std::is_scalar_v<K> &&
                                            (std::is_same_v<KeyEqual, std::equal_to<Key>> ||
                                             std::is_same_v<KeyEqual, std::equal_to<>>);
-  // load_inline() when the thread cannot open a leaf section (first use, another domain used
-  // last, or inside a section already).
+  // load_inline() in a read_guard section: keys whose equality may run user code, and threads
+  // that cannot open a leaf section (first use, another domain used last, inside a section).
   template <class K>
   SYNCMAP_NOINLINE found_copy load_in_any_section(std::uint64_t hash,
                                                   by_value_if_cheap<K> key) const {
