@@ -13,7 +13,7 @@
 //   void store(const Key&, value_type)       insert or overwrite
 //   void erase(const Key&)
 //   void upsert_add(const Key&, value_type d)  atomically: value += d, or insert d
-//   void reserve(std::size_t n)   a no-op for maps that cannot pre-size (rcu_map)
+//   void reserve(std::size_t n)   pre-size for n keys (rcu_map: its dirty table, where new keys go)
 // the Go-named operations that Go's own sync.Map benchmark set needs (workloads.hpp, go_*),
 // each one atomic, each returning Go's `loaded`/`swapped`/`deleted` and copying out (keep())
 // whatever value it would return:
@@ -397,7 +397,7 @@ class rcu_map_adapter : public syncmap_adapter<syncmap::rcu_map<Key, value_type>
   static const char* id() { return "rcu_map"; }
   static const char* name() { return "syncmap::rcu_map"; }
 
-  void reserve(std::size_t) {}  // rcu_map has no reserve: its tables grow as keys arrive
+  void reserve(std::size_t n) { this->map_.reserve(n); }  // sizes the dirty table
   // A for_each that stops at once: like Go's Range it first promotes the dirty table, which
   // prefilling left holding every key, so timed loads start on the read table.
   void settle() {

@@ -128,8 +128,7 @@ inline constexpr workload_info workloads[] = {
     {workload_id::fill, "fill",
      "store every key into an empty map (no reserve), threads take disjoint slices",
      initial_state::none, false, true},
-    {workload_id::fill_reserve, "fill_reserve",
-     "fill after reserve(keys) (untimed); rcu_map cannot reserve, so it repeats fill",
+    {workload_id::fill_reserve, "fill_reserve", "fill after reserve(keys) (untimed)",
      initial_state::none, false, false},
     // Go's set: ids are Go's benchmark names with a go_ prefix.
     {workload_id::go_load_mostly_hits, "go_LoadMostlyHits",

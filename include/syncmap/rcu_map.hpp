@@ -128,7 +128,7 @@ class rcu_map {
   explicit rcu_map(const Allocator& alloc) : core_(Hash(), KeyEqual(), alloc) {}
 
   /// Inserts each pair of [first, last) straight into one read table; for duplicate keys the
-  /// first one wins. O(n) expected.
+  /// first one wins. O(n) expected; forward iterators size the tables once.
   template <class InputIt, class = std::enable_if_t<!std::is_integral_v<InputIt>>>
   rcu_map(InputIt first, InputIt last, const Hash& hash = Hash(), const KeyEqual& eq = KeyEqual(),
           const Allocator& alloc = Allocator())
@@ -441,6 +441,18 @@ class rcu_map {
   size_type size() const noexcept { return core_.size(); }
   /// size() == 0, with the same caveats.
   bool empty() const noexcept { return size() == 0; }
+
+  /// The largest entry count reserve() accepts.
+  size_type max_size() const noexcept { return core_type::max_size(); }
+
+  /// Sizes the dirty table, where new keys go, so that n entries fit without a rehash: builds
+  /// it now if there is none (as the first new key after a promotion would, copying the read
+  /// table: O(size())) or grows it, under the mutex. The reservation also sizes the dirty
+  /// tables rebuilt after later promotions (and after clear()), until the dirty table has
+  /// held n entries; then it lapses, so rebuilds go back to costing the read table's size. It
+  /// does not size the read table: a promotion builds that for the entries it holds. Throws
+  /// std::length_error if n > max_size(); on std::bad_alloc nothing changed.
+  void reserve(size_type n) { core_.reserve(n); }
 
   /// Removes every entry (Go: Clear); each removal is linearizable, the whole is not atomic:
   /// under the mutex it publishes an empty read table, then empties the old entries one by

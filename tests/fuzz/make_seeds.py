@@ -158,6 +158,16 @@ def sharded_extras():
     return p
 
 
+def rcu_reserve():
+    """rcu_map's reserve: sized dirty table, a promotion, the reservation carried into the
+    rebuild and through a clear, then beyond max_size."""
+    p = model_op("reserve", 50) + model_op("store_run", key(0), 40, 3)
+    p += model_op("load_burst", key(90), 63) + model_op("store_run", key(40), 60, 4)
+    p += model_op("clear") + model_op("store_run", key(5), 30, 5) + model_op("reserve", 10)
+    p += model_op("reserve", 0, flags=HINT) + model_op("for_each", 0) + model_op("full_check")
+    return p
+
+
 # ---- the concurrent targets (threads_driver.hpp) ----
 
 def disjoint_program(first_key):
@@ -206,6 +216,7 @@ def main():
         write(target, "promotion_churn", config() + promotion_churn())
     write("sharded_map_ops", "std_shared_mutex_reserve",
           config(std_mutex=True, shard_bits=1) + sharded_extras())
+    write("rcu_map_ops", "reserve_and_promotions", config() + rcu_reserve())
     for target in ("sharded_map_threads", "rcu_map_threads"):
         halves = disjoint_program(0) + disjoint_program(7)
         write(target, "disjoint_integers", config(shard_bits=1, round_bits=2) + halves)

@@ -50,8 +50,8 @@ enum class model_op : std::uint8_t {
   swap,             // member swap (alt: the free swap)
   flip,             // make the other map primary
   equal,            // A == B and A != B against the models
-  reserve,          // amount (sharded; hint: beyond max_size; alt: bad shard counts). rcu: a
-                    // bound on pending_reclamation()
+  reserve,          // amount (hint: beyond max_size; alt, sharded: bad shard counts); rcu
+                    // also checks the bound on pending_reclamation()
   range_construct,  // B from a range of A's pairs plus duplicates (alt: an initializer list
                     // of three decoded pairs: key value key value key value)
   load_burst,       // key count: count+1 loads of one key (rcu: counts misses, promotes)
@@ -434,27 +434,25 @@ class model_driver {
         }
       }
       SYNCMAP_FUZZ_CHECK(map().shard_count() == shards_, "shard_count() changed");
-      if (beyond_max) {
-        bool threw = false;
-        try {
-          map().reserve(map().max_size() + 1);
-        } catch (const std::length_error&) {
-          threw = true;
-        }
-        SYNCMAP_FUZZ_CHECK(threw, "reserve(max_size() + 1) did not throw std::length_error");
-      } else {
-        map().reserve(static_cast<std::size_t>(amount) * 4);
-      }
-      check_contents(map(), model(), "after reserve", check_depth::quick);
     } else {
-      (void)amount;
       (void)bad_shard_counts;
-      (void)beyond_max;
       // rcu_map.hpp, "Memory": garbage is bounded by retire_list::hard_limit (4096) per stripe
       // plus one per thread retiring at that moment; this one thread retires into one stripe.
       SYNCMAP_FUZZ_CHECK(map().pending_reclamation() <= 4096 + 1,
                          "pending_reclamation() " + std::to_string(map().pending_reclamation()));
     }
+    if (beyond_max) {
+      bool threw = false;
+      try {
+        map().reserve(map().max_size() + 1);
+      } catch (const std::length_error&) {
+        threw = true;
+      }
+      SYNCMAP_FUZZ_CHECK(threw, "reserve(max_size() + 1) did not throw std::length_error");
+    } else {
+      map().reserve(static_cast<std::size_t>(amount) * 4);
+    }
+    check_contents(map(), model(), "after reserve", check_depth::quick);
   }
 
   // B from a range holding A's pairs followed by a duplicate of some of them with other

@@ -128,10 +128,12 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -564,6 +566,28 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     }
   }
 
+  // The most entries a read or dirty table can hold.
+  static std::size_t max_size() noexcept {
+    const std::size_t by_read = read_index::max_size();
+    const std::size_t by_dirty = table_type::max_size();
+    return by_read < by_dirty ? by_read : by_dirty;
+  }
+
+  // Sizes the dirty table, where new keys go, for n entries: builds it now if there is none
+  // (as the next new key would), or grows it; and, unless it already holds n, keeps n as
+  // reserved_, so that a dirty table rebuilt after a promotion or clear() is sized for n too,
+  // until the dirty table has held n entries. Strong guarantee: on a throw nothing changed
+  // (a dirty table built is one the next new key would have built).
+  void reserve(std::size_t n) {
+    if (n > max_size()) throw std::length_error("syncmap::rcu_map::reserve: n > max_size()");
+    if (n == 0) return;
+    read_guard section(*domain_);  // dirty_locked() walks the read table's entries
+    std::lock_guard<writer_mutex> lock(mu_);
+    dirty_locked(n);
+    dirty_.reserve(n, rehash_fn(), alloc_);
+    if (n > dirty_.size() && n > reserved_) reserved_ = n;
+  }
+
   std::vector<std::pair<Key, T>> snapshot() const {
     std::vector<std::pair<Key, T>> out;
     out.reserve(size());
@@ -583,6 +607,11 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // construction: the map is not yet shared.
   template <class InputIt>
   void insert_unshared(InputIt first, InputIt last) {
+    using category = typename std::iterator_traits<InputIt>::iterator_category;
+    if constexpr (std::is_base_of_v<std::forward_iterator_tag, category>) {
+      const auto n = std::distance(first, last);  // sized once: no dirty-table rehash
+      if (n > 0) reserve(static_cast<std::size_t>(n));
+    }
     for (; first != last; ++first) {
       owned_box fresh{*this};
       insert_if_absent(
@@ -591,6 +620,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     }
     retire_at_exit deferred{*this, {}};
     std::lock_guard<writer_mutex> lock(mu_);
+    reserved_ = 0;  // a pre-size for this fill, not a reservation the user asked for
     if (dirty_valid_ && (read_.load(std::memory_order_relaxed) & amended_bit)) {
       promote_locked(deferred.trash);
     }
@@ -627,6 +657,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     std::swap(dirty_, other.dirty_);
     std::swap(dirty_valid_, other.dirty_valid_);
     std::swap(misses_, other.misses_);
+    std::swap(reserved_, other.reserved_);
     const std::size_t count = count_.load(std::memory_order_relaxed);
     count_.store(other.count_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     other.count_.store(count, std::memory_order_relaxed);
@@ -1077,18 +1108,22 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     table.fill(index, untagged(b)->value);
   }
 
-  // Go's dirtyLocked: builds dirty_ from the read table, expunging deleted entries.
-  void dirty_locked() const {
+  // Go's dirtyLocked: builds dirty_ from the read table, expunging deleted entries, with room
+  // for the read table's entries, reserved_ and `at_least`, whichever is most.
+  void dirty_locked(std::size_t at_least = 0) const {
     if (dirty_valid_) return;
     read_table* read = read_table_of(read_.load(std::memory_order_relaxed));  // mu_ held [D4]
     const read_index* source = read == nullptr ? nullptr : &read->table;
+    std::size_t room = source == nullptr ? 0 : source->size();
+    if (reserved_ > room) room = reserved_;
+    if (at_least > room) room = at_least;
     table_type built;
     if constexpr (is_nothrow_hash_v<Hash, Key>) {
       // With a hash that cannot throw, nothing after the reserve can: one pass expunges or
       // copies (and references) each entry as it meets it. Three passes touched every entry
       // three times, a cache miss each on a table larger than the cache.
+      if (room != 0) built.reserve(room, rehash_fn(), alloc_);  // may throw: nothing changed yet
       if (source != nullptr) {
-        built.reserve(source->size(), rehash_fn(), alloc_);  // may throw: nothing changed yet
         std::size_t expunged_now = 0;
         source->for_each_entry([&](entry* const e) {
           // relaxed: expunged is written and cleared only under mu_, which we hold.
@@ -1113,8 +1148,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     // that is not already expunged. Expunging happens only in phase 2, which cannot throw,
     // so a failed rebuild never leaves an entry expunged without a valid dirty_ ([D2]).
     try {
+      if (room != 0) built.reserve(room, rehash_fn(), alloc_);
       if (source != nullptr) {
-        built.reserve(source->size(), rehash_fn(), alloc_);
         source->for_each_entry([&](entry* const e) {
           // relaxed: expunged is written and cleared only under mu_, which we hold.
           if (e->p.load(std::memory_order_relaxed) == expunged()) return;
@@ -1197,6 +1232,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
         hash, [](entry* const&) { return false; }, rehash_fn(), alloc_);
     entry* e = new_entry(std::forward<KeyArg>(key), value);
     dirty_.construct_at(position.index, hash, alloc_, e);  // noexcept (trivial key copy at most)
+    // The reservation has served once the dirty table holds that many: later rebuilds (one
+    // per promotion cycle) cost the read table's size again, not a past reservation's.
+    if (SYNCMAP_UNLIKELY(reserved_ != 0) && dirty_.size() >= reserved_) reserved_ = 0;
     const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
     if (!(read & amended_bit)) {
       // [R1] release, although the table is the same: this store is now what readers read,
@@ -1354,6 +1392,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   mutable table_type dirty_;          // guarded by mu_; meaningful only when dirty_valid_
   mutable bool dirty_valid_ = false;  // guarded by mu_ (Go: m.dirty != nil)
   mutable std::size_t misses_ = 0;    // guarded by mu_
+  // The most a reserve() asked for, until the dirty table has held that many entries (see
+  // add_new_entry_locked); dirty_locked() sizes rebuilt dirty tables for it. Guarded by mu_.
+  mutable std::size_t reserved_ = 0;
   // retired_.pending() as the last slow lookup saw it (find_in_dirty_counting_miss), and how
   // many slow lookups since the last promotion saw it unchanged; guarded by mu_. A heuristic:
   // they only decide when lookups collect.

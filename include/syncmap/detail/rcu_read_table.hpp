@@ -105,6 +105,8 @@ class rcu_read_table<Entry, Key, T, Allocator, false> {
     return table_.for_each([&](Entry* const& e) { return f(e); });
   }
   std::size_t size() const noexcept { return table_.size(); }
+  // The most entries a table of this layout can hold.
+  static std::size_t max_size() noexcept { return dirty_table::max_size(); }
   void destroy(Allocator& alloc) noexcept { table_.destroy(alloc); }
 
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
@@ -255,6 +257,12 @@ class rcu_read_table<Entry, Key, T, Allocator, true> {
     slots_.for_each([&](const key_value& s) { f(slots_.index_of(&s)); });
   }
   std::size_t size() const noexcept { return slots_.size(); }
+  // The most entries a table of this layout can hold: its slots are the larger part.
+  static std::size_t max_size() noexcept {
+    const std::size_t by_slots = slot_table::max_size();
+    const std::size_t by_entries = dirty_table::max_size();  // the Entry* array is as large
+    return by_slots < by_entries ? by_slots : by_entries;
+  }
 
   void destroy(Allocator& alloc) noexcept {
     const std::size_t capacity = slots_.capacity();
