@@ -9,14 +9,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <limits>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "rcu_maps.hpp"
 #include "support/allocators.hpp"
+#include "support/api_checks.hpp"
 #include "support/catch.hpp"
 #include "support/concurrency_checks.hpp"
 #include "support/stress.hpp"
@@ -48,18 +47,7 @@ std::uint64_t store_new_keys(counted_map& map, const allocation_stats& stats, st
 }  // namespace
 
 TEST_CASE("rcu_map reserve beyond max_size throws length_error and changes nothing", "[reserve]") {
-  rcu_maps::map<std::uint64_t, std::uint64_t> map;
-  map.store(1, 1);
-  CHECK(map.max_size() > 0);
-  if (map.max_size() < std::numeric_limits<std::size_t>::max()) {
-    CHECK_THROWS_AS(map.reserve(map.max_size() + 1), std::length_error);
-  }
-  CHECK_THROWS_AS(map.reserve(std::numeric_limits<std::size_t>::max()), std::length_error);
-  CHECK(map.size() == 1);
-  CHECK(map.load(1) == 1u);
-  map.reserve(0);
-  CHECK(map.store(2, 2));
-  CHECK(map.load(2) == 2u);
+  check_reserve_beyond_max_size<rcu_maps>();
 }
 
 TEST_CASE("after rcu_map reserve(n), n new keys allocate only their entries and values",

@@ -144,16 +144,7 @@ TEMPLATE_LIST_TEST_CASE("functors are kept, copied and swapped", "[construct]",
 
 TEMPLATE_LIST_TEST_CASE("reserve beyond max_size throws length_error and changes nothing",
                         "[construct][reserve]", sharded_map_families) {
-  typename TestType::template map<std::uint64_t, std::uint64_t> map(4);
-  map.store(1, 1);
-  if (map.max_size() < std::numeric_limits<std::size_t>::max()) {
-    CHECK_THROWS_AS(map.reserve(map.max_size() + 1), std::length_error);
-  }
-  CHECK_THROWS_AS(map.reserve(std::numeric_limits<std::size_t>::max()), std::length_error);
-  CHECK(map.size() == 1);
-  CHECK(map.load(1) == 1u);
-  map.reserve(0);
-  CHECK(map.store(2, 2));
+  check_reserve_beyond_max_size<TestType>();
 }
 
 TEMPLATE_LIST_TEST_CASE("after reserve(n), n inserts allocate nothing", "[construct][reserve]",

@@ -7,9 +7,9 @@
 // the maps it needs, default-constructed, and checks results with Catch2, so a map's test
 // file calls it from one TEMPLATE_LIST_TEST_CASE line.
 //
-// Only what API.md promises for *both* maps is checked here: nothing about shards, reserve,
-// or how often an update callback runs (rcu_map may run it more than once), and no check
-// of when an erased value is destroyed (rcu_map defers it). Map-specific promises go in that
+// Only what API.md promises for *both* maps is checked here: nothing about shards, what
+// reserve sizes, or how often an update callback runs (rcu_map may run it more than once), and no
+// check of when an erased value is destroyed (rcu_map defers it). Map-specific promises go in that
 // map's own test files.
 #ifndef SYNCMAP_TESTS_SUPPORT_API_CHECKS_HPP
 #define SYNCMAP_TESTS_SUPPORT_API_CHECKS_HPP
@@ -17,8 +17,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -461,6 +463,24 @@ void check_copy_move_swap() {
     CHECK(other.size() == 1);
   }
   CHECK(instances.leaked() == 0);
+}
+
+// API.md, "Bad input": reserve beyond max_size() throws std::length_error, leaving the map as
+// it was; reserve(0) does nothing.
+template <class Family>
+void check_reserve_beyond_max_size() {
+  typename Family::template map<std::uint64_t, std::uint64_t> map;
+  map.store(1, 1);
+  CHECK(map.max_size() > 0);
+  if (map.max_size() < std::numeric_limits<std::size_t>::max()) {
+    CHECK_THROWS_AS(map.reserve(map.max_size() + 1), std::length_error);
+  }
+  CHECK_THROWS_AS(map.reserve(std::numeric_limits<std::size_t>::max()), std::length_error);
+  CHECK(map.size() == 1);
+  CHECK(map.load(1) == 1u);
+  map.reserve(0);
+  CHECK(map.store(2, 2));
+  CHECK(map.load(2) == 2u);
 }
 
 template <class Family>
