@@ -428,6 +428,96 @@ def rcu_headline(runs):
             "| ratio | values | ratio |", "|---|---:|---:|"] + lines
 
 
+# syncmap's maps, and the cells issue #4's targets are checked on.
+OURS = ("sharded_map", "sharded_map_shared_mutex", "rcu_map")
+REFERENCE = "unordered_map_mutex"
+PEER_WORKLOADS = ("load_hits", "load90_store10", "load50_store50", "load50_store25_erase25",
+                  "zipf_upsert")  # read-mostly, mixed and word count
+GO_TARGET_WORKLOADS = ("go_LoadMostlyHits", "go_LoadMostlyMisses", "go_LoadOrStoreBalanced")
+OVERSUBSCRIBED_FLOOR = 0.7  # of the 2-thread throughput
+
+
+def cell_name(workload, key_type, keys):
+    exponent = keys.bit_length() - 1
+    size = "2^%d" % exponent if keys == 1 << exponent else str(keys)
+    return "%s %s %s" % (workload, key_type, size)
+
+
+def targets(runs):
+    """Issue #4's targets, each with what this run measured (best of the repetitions) and
+    MET or MISSED; a target with no cells in this run (quick mode runs fewer) is left out."""
+    cells = sorted({k[:3] for k in runs if k[0] != "memory"})
+    lines = []
+
+    def verdict(ok):
+        return "MET" if ok else "MISSED"
+
+    # Every syncmap map beats the reference at 2 threads, on every workload.
+    for subject in OURS:
+        won, lost = 0, []
+        for workload, key_type, keys in cells:
+            ours = best(runs, workload, key_type, keys, subject, 2)
+            ref = best(runs, workload, key_type, keys, REFERENCE, 2)
+            if not ours or not ref:
+                continue
+            if ours > ref:
+                won += 1
+            else:
+                lost.append("%s %s" % (cell_name(workload, key_type, keys),
+                                       fmt_ratio(ours / ref)))
+        if won or lost:
+            lines.append("- `%s` beats `%s` at 2 threads: %d of %d cells%s — %s" %
+                         (subject, REFERENCE, won, won + len(lost),
+                          " (loses %s)" % ", ".join(lost) if lost else "", verdict(not lost)))
+    # sharded_map >= tbb and libcuckoo at 2 threads, 2^20 uint64 keys.
+    for other in ("tbb_hash_map", "libcuckoo"):
+        ratios = []
+        for workload in PEER_WORKLOADS:
+            ours = best(runs, workload, "u64", 1 << 20, "sharded_map", 2)
+            theirs = best(runs, workload, "u64", 1 << 20, other, 2)
+            if ours and theirs:
+                ratios.append((workload, ours / theirs))
+        if ratios:
+            lines.append("- `sharded_map` / `%s` at 2 threads, 2^20 uint64 keys: %s — %s" %
+                         (other, ", ".join("%s %s" % (w, fmt_ratio(r)) for w, r in ratios),
+                          verdict(all(r >= 1 for _, r in ratios))))
+    # rcu_map beats Go's sync.Map on three of Go's workloads at 1 and 2 threads.
+    ratios = []
+    for workload in GO_TARGET_WORKLOADS:
+        for threads in (1, 2):
+            ours = best(runs, workload, "u64", 1024, "rcu_map", threads)
+            go = best(runs, workload, "u64", 1024, "go_sync_map", threads)
+            if ours and go:
+                ratios.append(("%s %dt" % (workload[len(GO_SET_PREFIX):], threads), ours / go))
+    if ratios:
+        lines.append("- `rcu_map` / Go `sync.Map`: %s — %s" %
+                     (", ".join("%s %s" % (c, fmt_ratio(r)) for c, r in ratios),
+                      verdict(all(r > 1 for _, r in ratios))))
+    # Oversubscribed: no map of ours below 70% of its own 2-thread throughput.
+    for subject in OURS:
+        checked, low = 0, []
+        for workload, key_type, keys in cells:
+            two = best(runs, workload, key_type, keys, subject, 2)
+            for threads in (4, 8):
+                more = best(runs, workload, key_type, keys, subject, threads)
+                if not two or not more:
+                    continue
+                checked += 1
+                if more < OVERSUBSCRIBED_FLOOR * two:
+                    low.append("%s %dt %.2f" % (cell_name(workload, key_type, keys), threads,
+                                                more / two))
+        if checked:
+            lines.append("- `%s` at 4 and 8 threads keeps >= %d%% of its 2-thread throughput: "
+                         "%d of %d cells%s — %s" %
+                         (subject, OVERSUBSCRIBED_FLOOR * 100, checked - len(low), checked,
+                          " (below: %s)" % ", ".join(low) if low else "", verdict(not low)))
+    if not lines:
+        return []
+    return ["", "## Targets (issue #4), this run", "",
+            "Each from this run's cells, best of the repetitions; one noisy run decides "
+            "nothing on its own (see Checks)."] + [""] + lines
+
+
 def checks(runs, merged_maps=()):
     problems = []
     for (workload, key_type, keys, map_id, threads), run in sorted(runs.items()):
@@ -696,6 +786,7 @@ def main(argv):
         lines += callgrind_section(args.callgrind)
     lines += headline(context, runs)
     lines += rcu_headline(runs)
+    lines += targets(runs)
     lines += checks(runs, merged_maps)
     report = "\n".join(lines)
     print(report)
