@@ -77,7 +77,7 @@ SYNCMAP_NAMESPACE_BEGIN
 /// (key + value pointer) are freed as soon as no table and no running operation holds them.
 /// Garbage is bounded: threads retire into one of 4 stripes of the map (by thread), each of
 /// which never holds more retired-but-unfreed objects than detail::retire_list::hard_limit
-/// (4096) plus one per thread retiring into it at that moment, so a map holds at most 16384
+/// (8192) plus one per thread retiring into it at that moment, so a map holds at most 32768
 /// plus one per retiring thread; at its stripe's limit any operation that retires an object
 /// (a store, an erase, clear, ...) waits for readers to leave their sections (a thread stuck inside
 /// a visit callback therefore stalls writers at the limit, never correctness). Lookups that take
@@ -88,7 +88,7 @@ SYNCMAP_NAMESPACE_BEGIN
 /// between promotions cannot pile up. Destruction,
 /// swap and assignment free everything at once: they are not concurrent with the map's own
 /// operations, so nothing the map retired can still be read. With std::allocator, a freed value box
-/// is kept for the next write on the thread that freed it, up to 8 KiB (at most 256 boxes) per
+/// is kept for the next write on the thread that freed it, up to 32 KiB (at most 1024 boxes) per
 /// thread and map type, released when the thread exits (detail/box_cache.hpp; off under
 /// AddressSanitizer, or with SYNCMAP_NO_BOX_CACHE defined in every translation unit); other
 /// allocators see every allocation and deallocation.

@@ -29,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include <syncmap/detail/epoch.hpp>  // retire_list::hard_limit, the garbage bound checked
+
 #include "fuzz_support.hpp"
 #include "key_ops.hpp"
 
@@ -436,10 +438,11 @@ class model_driver {
       SYNCMAP_FUZZ_CHECK(map().shard_count() == shards_, "shard_count() changed");
     } else {
       (void)bad_shard_counts;
-      // rcu_map.hpp, "Memory": garbage is bounded by retire_list::hard_limit (4096) per stripe
-      // plus one per thread retiring at that moment; this one thread retires into one stripe.
-      SYNCMAP_FUZZ_CHECK(map().pending_reclamation() <= 4096 + 1,
-                         "pending_reclamation() " + std::to_string(map().pending_reclamation()));
+      // rcu_map.hpp, "Memory": garbage is bounded by retire_list::hard_limit per stripe plus
+      // one per thread retiring at that moment; this one thread retires into one stripe.
+      SYNCMAP_FUZZ_CHECK(
+          map().pending_reclamation() <= syncmap::detail::retire_list::hard_limit + 1,
+          "pending_reclamation() " + std::to_string(map().pending_reclamation()));
     }
     if (beyond_max) {
       bool threw = false;

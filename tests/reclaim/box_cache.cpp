@@ -145,7 +145,7 @@ TEST_CASE("rcu_map caches boxes for std::allocator only", "[reclaim][box_cache][
     // Overwrites retire boxes; the collections that free them run on this thread (the only
     // writer), so the freed boxes land in this thread's cache and later stores take them.
     std_map map;
-    for (std::uint64_t round = 0; round < 1000; ++round)
+    for (std::uint64_t round = 0; round < 4 * syncmap::detail::retire_list::soft_limit; ++round)
       map.store(round % 8, round);
     CHECK(box_cache<std_box>::cached() > 0);
   }).join();

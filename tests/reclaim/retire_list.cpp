@@ -241,3 +241,41 @@ TEST_CASE("drain waits for a section opened before the node was retired", "[recl
   CHECK(freed.load() == 1);
   CHECK(retired.pending() == 0);
 }
+
+TEST_CASE("one advance serves every list: a collection skips its own when the clock moved",
+          "[reclaim][retire]") {
+  // Every advance is a heavy fence (membarrier). A collection advances only if the clock has
+  // not moved since its list's previous collection; otherwise another list's advance already
+  // aged its batches. Single-threaded on a private domain, so every advance is one of these.
+  static epoch_domain domain;
+  retire_list first(domain);
+  retire_list second(domain);
+  std::vector<std::atomic<unsigned char>> freed(16);
+  std::size_t used = 0;
+  // Each collection below first gets a fresh node, so its list always holds a batch that is
+  // not yet safe (a list with nothing held returns before considering an advance).
+  auto collect_with_new_node = [&](retire_list& list) {
+    REQUIRE(used < freed.size());
+    list.retire(new tracked_node(&freed[used++], nullptr), nullptr);
+    list.collect(nullptr);
+  };
+  collect_with_new_node(first);
+  collect_with_new_node(second);  // `second` has now seen the clock at some epoch E
+  const std::uint64_t seen_by_second = domain.epoch();
+  // `first` advances (at most two collections: the first may only record the clock).
+  for (int i = 0; i < 2 && domain.epoch() == seen_by_second; ++i)
+    collect_with_new_node(first);
+  const std::uint64_t advanced = domain.epoch();
+  REQUIRE(advanced == seen_by_second + 1);
+  collect_with_new_node(second);  // the clock moved since its last collection: no advance
+  CHECK(domain.epoch() == advanced);
+  collect_with_new_node(second);  // it has not moved since: this one advances
+  CHECK(domain.epoch() == advanced + 1);
+
+  first.drain(nullptr);
+  second.drain(nullptr);
+  CHECK(first.pending() == 0);
+  CHECK(second.pending() == 0);
+  for (std::size_t i = 0; i < used; ++i)
+    CHECK(freed[i].load() == 1);
+}

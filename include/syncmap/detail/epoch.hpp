@@ -109,16 +109,29 @@
 // their own copy of default_epoch_domain(), a map still pairs its readers and reclaimers in
 // one domain.
 //
-// Limits: retire_list::soft_limit (256, or 4 under sanitizers) and hard_limit (4096). A heavy fence
-// is a membarrier syscall (microseconds, it interrupts every core running this process), so a
-// collection, which does one, runs once per soft_limit retires, not per retire. Nodes are freed two
-// advances after they were retired (in batches, see retire_list); under a steady writer pending()
-// averaged 398 and peaked at 512 (sampled every 50 us). With 64, the IPIs and their syscalls were a
-// tenth of the CPU time of rcu_map's 90/10 benchmark at 2 threads (perf, cpu-clock samples); 256
-// gave +15-45% there, +23% on 50/50 and +19-66% on Zipf upserts side by side, 512 nothing more.
-// 4096 nodes of 32-100 bytes (value boxes) is well under a megabyte per map; reaching it means a
-// reader is stalled, and then waiting is the right answer. Sanitizer builds collect every 4 retires
-// so that premature frees surface quickly.
+// Limits: retire_list::soft_limit (1024, or 4 under sanitizers) and hard_limit (8192). A heavy
+// fence is a membarrier syscall, which interrupts every other core running this process (an
+// IPI; in a virtual machine each one is a VM exit), so a collection, which may do one, runs once
+// per soft_limit retires, not per retire. Nodes are freed two advances after they were retired
+// (in batches, see retire_list). With 64, the IPIs and their syscalls were a tenth of the CPU
+// time of rcu_map's 90/10 benchmark at 2 threads (perf, cpu-clock samples), and 256 gave
+// +15-45% there. With 256 and one retire stripe per thread, perf of go_SwapCollision at 2
+// threads still put 42% of the time in membarrier (smp_call_function_many_cond,
+// native_write_msr, and mutex_spin_on_owner where both threads' calls met in the kernel); 1024,
+// with advances shared between lists (below) and a box cache sized for a batch (box_cache.hpp),
+// gave side by side at 2 threads (scripts/bench_ab.sh; bench/README.md, "Reclamation cadence")
+// CompareAndSwapMostlyHits 2.7x, SwapMostlyHits 1.8x, CompareAndSwapCollision 1.4x and
+// SwapCollision 1.3x, +5-15% on the 2^20 mixed workloads at 2 and 4 threads, and no change
+// beyond the noise at 1 thread (instructions per store: 288 -> 290, callgrind). 8192 nodes of
+// 32-100 bytes (value boxes) is under a megabyte per list; reaching it means a reader is
+// stalled, and then waiting is the right answer. Sanitizer builds collect every 4 retires so
+// that premature frees surface quickly.
+//
+// Advances: a collection advances the clock only if it has not moved since that list's
+// previous collection. Any advance makes every list's batches older, so when several lists
+// collect (a map's stripes, one per writing thread, or many maps) one advance serves them all
+// instead of one heavy fence per list; a list whose clock did not move advances it itself, so
+// reclamation never waits for another list's writers.
 //
 // fork: unsupported while other threads are inside read sections, as with liburcu and folly.
 // The child inherits their records in the active state and its reclamation would then wait
@@ -809,10 +822,10 @@ inline void epoch_domain::synchronize() noexcept {
 class alignas(cache_line_size) retire_list {
  public:
   // At this many pending nodes retire() starts collecting (every soft_limit retires).
-  static constexpr std::size_t soft_limit = SYNCMAP_DETAIL_RECLAIM_SANITIZED ? 4 : 256;
+  static constexpr std::size_t soft_limit = SYNCMAP_DETAIL_RECLAIM_SANITIZED ? 4 : 1024;
   // At this many, retire() blocks until it is below again, unless the caller is inside a
   // read section of this list's domain (then it only tries: waiting would self-deadlock).
-  static constexpr std::size_t hard_limit = 4096;
+  static constexpr std::size_t hard_limit = 8192;
 
   explicit retire_list(epoch_domain& domain) noexcept : domain_(&domain) {}
   retire_list(const retire_list&) = delete;
@@ -879,6 +892,8 @@ class alignas(cache_line_size) retire_list {
   std::atomic<bool> collecting_{false};  // [F]: protects held_ and held_batches_
   held_batch held_[held_batch_slots];    // oldest first; guarded by [F]
   std::size_t held_batches_ = 0;         // guarded by [F]
+  // The epoch this list's last collection saw: if it has moved since, someone advanced.
+  std::uint64_t epoch_at_last_collection_ = 0;  // guarded by [F]
 };
 
 inline bool retire_list::retire(retired_node* node, void* owner) noexcept {
@@ -975,10 +990,14 @@ inline retired_node* retire_list::take_safe_locked(bool advance) noexcept {
     hold_locked(taken);
   }
   if (held_batches_ == 0) return nullptr;
-  if (advance) domain_->try_advance();
+  // An advance by anyone since this list's last collection is the progress ours would make,
+  // without our heavy fence (see "Advances" above). An advance never made here only delays
+  // frees, and if every list skips, the clock has not moved and the next collection advances.
+  if (advance && domain_->epoch() == epoch_at_last_collection_) domain_->try_advance();
   // [G] acquire (in epoch()): pairs with [E]; the scans that made these nodes safe happen
   // before the frees that follow.
   const std::uint64_t now = domain_->epoch();
+  epoch_at_last_collection_ = now;
   retired_node* safe = nullptr;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < held_batches_; ++i) {
