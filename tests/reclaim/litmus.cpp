@@ -138,7 +138,11 @@ struct litmus_node : retired_node {
   }
 };
 constexpr std::uint64_t no_tag = ~std::uint64_t{0};
-std::size_t retire_fence_violations(epoch_domain& domain, std::uint64_t rounds) {
+// The unlink is a plain store followed by retire() (its fence [R] must order it), or, with
+// `unfenced`, a seq_cst exchange followed by retire_unfenced() (the RMW and the tag read [R']
+// must).
+std::size_t retire_fence_violations(epoch_domain& domain, std::uint64_t rounds,
+                                    bool unfenced = false) {
   litmus_words words;
   std::size_t violations = 0;
   std::uint64_t seed = 0x9e3779b97f4a7c15ull;
@@ -149,9 +153,14 @@ std::size_t retire_fence_violations(epoch_domain& domain, std::uint64_t rounds) 
       // A retire that collects advances the epoch itself; such rounds report no tag. Only this
       // thread retires and collects, so pending() is exact here.
       const bool collects = (retired.pending() + 1) % retire_list::soft_limit == 0;
-      words.x.store(round, std::memory_order_relaxed);  // relaxed: [R] alone must order it
       auto* node = new litmus_node;
-      retired.retire(node, nullptr);
+      if (unfenced) {
+        words.x.exchange(round, std::memory_order_seq_cst);  // seq_cst: retire_unfenced's pre
+        retired.retire_unfenced(node, nullptr);
+      } else {
+        words.x.store(round, std::memory_order_relaxed);  // relaxed: [R] alone must order it
+        retired.retire(node, nullptr);
+      }
       // Only this thread collects, so the node cannot be freed before we read its tag.
       words.light_saw.store(collects ? no_tag : node->retire_epoch, std::memory_order_relaxed);
       words.light_done.store(round, std::memory_order_release);  // release: pairs with await
@@ -208,4 +217,12 @@ TEST_CASE("a retire's tag never predates an unlink the next advance cannot see",
   static epoch_domain symmetric;
   REQUIRE(symmetric.select_fence_mode(true) == fence_mode::symmetric);
   CHECK(retire_fence_violations(symmetric, rounds) == 0);
+}
+
+TEST_CASE("an unfenced retire after a seq_cst unlink is tagged as late as a fenced one",
+          "[reclaim][litmus]") {
+  const std::size_t rounds = litmus_rounds(20000);
+  static epoch_domain symmetric;
+  REQUIRE(symmetric.select_fence_mode(true) == fence_mode::symmetric);
+  CHECK(retire_fence_violations(symmetric, rounds, true) == 0);
 }

@@ -81,6 +81,11 @@
 //   [P2] every write that publishes a box into entry::p (CAS, exchange) is acq_rel: release
 //        publishes the box's value to [P1]; acquire makes the box it replaces, which the
 //        writer retires and may copy (exchange, load_and_delete), fully visible to it.
+//   [P3] a CAS that takes out a box its writer retires (store, exchange, update, upsert,
+//        erase, compare_*, erase_if) is seq_cst: its place in the total order S stands in for
+//        the fence [R] that retire() would issue (retire_unfenced, [R'] in epoch.hpp). On
+//        x86-64 the instruction is the same `lock cmpxchg`; clear() and promotions retire
+//        what a plain store or an acq_rel exchange unlinked, and pay the fence.
 //   Entry reference counts (table_refs) and read-table holders are incremented relaxed by
 //   someone who already holds a reference, and decremented acq_rel so that the last dropper
 //   sees every use made through the others before it frees ([E1], [E2]).
@@ -264,7 +269,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       }
       fresh = nullptr;  // published; nothing below throws
       if (old != nullptr) {
-        deferred.trash.add(old);  // retired after the section closes
+        deferred.trash.add_unlinked_by_seq_cst_rmw(old);  // [P3]; after the section closes
         return false;
       }
       count_.fetch_add(1, std::memory_order_relaxed);  // statistic only
@@ -403,9 +408,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
             throw;
           }
         }
-        if (e->p.compare_exchange_strong(b, desired, std::memory_order_acq_rel,
-                                         std::memory_order_acquire)) {  // [P2]
-          deferred.trash.add(b);  // retired after the section closes
+        if (e->p.compare_exchange_strong(b, desired, std::memory_order_seq_cst,
+                                         std::memory_order_acquire)) {  // [P2], [P3]
+          deferred.trash.add_unlinked_by_seq_cst_rmw(b);                // after the section closes
           changed = true;
           if (action == rmw::erase) count_.fetch_sub(1, std::memory_order_relaxed);  // stat
           break;
@@ -518,12 +523,13 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
           if (is_tagged(b)) b = untag(e, hash_key(hash_, e->key));  // [T1]
           if (b == nullptr || b == expunged()) break;
           if (!pred(e->key, b->value)) break;
-          // relaxed: nullptr publishes nothing, b was acquired by the [P1] load above (the
-          // CAS succeeds only on that value), and a failure reloads it with [P1].
-          if (e->p.compare_exchange_strong(b, nullptr, std::memory_order_relaxed,
+          // seq_cst [P3]: b is retired unfenced. Otherwise relaxed would do: nullptr publishes
+          // nothing, b was acquired by the [P1] load above (the CAS succeeds only on that
+          // value), and a failure reloads it with [P1].
+          if (e->p.compare_exchange_strong(b, nullptr, std::memory_order_seq_cst,
                                            std::memory_order_relaxed)) {
             count_.fetch_sub(1, std::memory_order_relaxed);  // statistic only
-            deferred.trash.add(b);
+            deferred.trash.add_unlinked_by_seq_cst_rmw(b);
             ++erased;
             break;
           }
@@ -739,7 +745,19 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     // Set by lookups that took the slow path while garbage was pending: reads alone then
     // still free it (golang/go#40999), without adding work to the read-table fast path.
     bool collect = false;
+    // Whether some node was unlinked other than by a seq_cst RMW, so that retire_all() must
+    // issue the fence [R] before tagging.
+    bool needs_fence = false;
+    // Something a store or a weaker RMW unlinked (a replaced read table, clear()).
     void add(retired_node* node) noexcept {
+      push(node);
+      needs_fence = true;
+    }
+    // A value box a seq_cst CAS took out of its entry [P3].
+    void add_unlinked_by_seq_cst_rmw(retired_node* node) noexcept { push(node); }
+
+   private:
+    void push(retired_node* node) noexcept {
       node->next = head;
       head = node;
     }
@@ -766,12 +784,16 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   }
 
   void retire_all(garbage& trash) const noexcept {
+    // [R] once for every node add() listed; the others were unlinked by seq_cst RMWs [P3].
+    // retire_unfenced's precondition then holds for all of them.
+    if (std::exchange(trash.needs_fence, false))
+      std::atomic_thread_fence(std::memory_order_seq_cst);
     std::size_t retired = 0;
     while (trash.head != nullptr) {
       retired_node* node = trash.head;
       trash.head = node->next;
       node->next = nullptr;
-      retired_.retire(node, const_cast<rcu_core*>(this));
+      retired_.retire_unfenced(node, const_cast<rcu_core*>(this));
       ++retired;
     }
     if (retired != 0) this->count_retired(retired);
@@ -1034,8 +1056,9 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
           previous->reset();
         }
       }
-      if (e->p.compare_exchange_weak(b, fresh, std::memory_order_acq_rel,
-                                     std::memory_order_acquire)) {  // [P2] publish; [P1] retry
+      // [P2] publish, [P3] the replaced box is retired unfenced; [P1] on retry.
+      if (e->p.compare_exchange_weak(b, fresh, std::memory_order_seq_cst,
+                                     std::memory_order_acquire)) {
         return b;
       }
     }
