@@ -64,31 +64,29 @@ words = shlex.split(entry["command"]) if "command" in entry else entry["argument
 ours = "-I" + os.path.join(root, "include")
 if ours not in words:
     sys.exit(f"bench_ab.sh: {ours} not in the compile line")
+
+
+def rewritten(command, output, swap):
+    """command with its -o argument set to output and every other word passed through swap."""
+    result, words = [], iter(command)
+    for w in words:
+        if w == "-o":
+            next(words)
+            result += ["-o", output]
+        else:
+            result.append(swap(w))
+    return result
+
+
 obj = os.path.join(out, "syncmap_bench.o")
-compile_words, skip = [], False
-for w in words:
-    if skip:
-        skip = False
-        continue
-    if w == "-o":
-        compile_words += ["-o", obj]
-        skip = True
-        continue
-    compile_words.append("-I" + os.path.join(out, "include") if w == ours else w)
-subprocess.run(compile_words, cwd=entry["directory"], check=True)
+theirs = "-I" + os.path.join(out, "include")
+subprocess.run(rewritten(words, obj, lambda w: theirs if w == ours else w),
+               cwd=entry["directory"], check=True)
 link_dir = os.path.join(root, "build/bench/bench")
 link = shlex.split(open(os.path.join(link_dir, "CMakeFiles/syncmap_bench.dir/link.txt")).read())
-link_words, skip = [], False
-for w in link:
-    if skip:
-        skip = False
-        continue
-    if w == "-o":
-        link_words += ["-o", os.path.join(out, "syncmap_bench")]
-        skip = True
-        continue
-    link_words.append(obj if w.endswith("syncmap_bench.cpp.o") else w)
-subprocess.run(link_words, cwd=link_dir, check=True)
+subprocess.run(rewritten(link, os.path.join(out, "syncmap_bench"),
+                         lambda w: obj if w.endswith("syncmap_bench.cpp.o") else w),
+               cwd=link_dir, check=True)
 PY
 
 bin_a="$ab/$sha/syncmap_bench"
