@@ -1137,13 +1137,8 @@ class striped_retire_list {
   striped_retire_list(const striped_retire_list&) = delete;
   striped_retire_list& operator=(const striped_retire_list&) = delete;
 
-  // retire_list::retire on this thread's stripe.
-  void retire(retired_node* node, void* owner) noexcept {
-    if (SYNCMAP_UNLIKELY(lists_[retire_stripe_of_this_thread() % stripes].retire(node, owner))) {
-      move_this_thread_to_next_retire_stripe();
-    }
-  }
-  // retire_list::retire_unfenced on this thread's stripe (the same precondition).
+  // retire_list::retire_unfenced on this thread's stripe (the same precondition; rcu_core's
+  // retire_all fences first when a node's unlink was not a seq_cst RMW).
   void retire_unfenced(retired_node* node, void* owner) noexcept {
     retire_list& list = lists_[retire_stripe_of_this_thread() % stripes];
     if (SYNCMAP_UNLIKELY(list.retire_unfenced(node, owner)))
