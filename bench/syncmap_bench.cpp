@@ -68,30 +68,34 @@ struct mode_spec {
                        // sooner), when the command line does not set --benchmark_min_time
   int repetitions;
   bool verify;  // check results too (smoke mode, the ctest)
+  // Operations, summed over threads, of each run of Go's workloads that grow the map
+  // (go_workload_info::grows); 0: timed like the others.
+  std::uint64_t go_growing_ops;
   const char* description;
 };
 
 constexpr std::size_t k2_10 = std::size_t{1} << 10;
 constexpr std::size_t k2_16 = std::size_t{1} << 16;
+constexpr std::size_t k2_18 = std::size_t{1} << 18;
 constexpr std::size_t k2_20 = std::size_t{1} << 20;
 
 // clang-format off
 const mode_spec modes[] = {
   // name    uint64 keys     string keys  threads       tput   all    memory sizes
-  //   min_t  go_min_t reps verify
+  //   min_t  go_min_t reps verify go_growing_ops
   {"quick",  {k2_20},        {},          {1, 2, 4},    true,  false, {0, k2_10, k2_16, k2_20},
-     0.07,  0.05,  3,  false,
+     0.07,  0.05,  3,  false, k2_18,
    "2^20 uint64 keys, 1/2/4 threads, every map; the workloads marked quick (ours but "
    "fill_reserve, 4 of Go's set); memory (~2.5 min; bench.sh with Go ~3 min)"},
   {"full",   {k2_10, k2_20}, {k2_20},     {1, 2, 4, 8}, true,  true,  {0, k2_10, k2_16, k2_20},
-     0.15,  0.05,  3,  false,
+     0.15,  0.05,  3,  false, k2_18,
    "2^10 and 2^20 uint64 keys, 2^20 string keys, 1/2/4/8 threads, every workload and map, "
    "memory (< 30 min)"},
   {"memory", {},             {},          {},           false, false, {0, k2_10, k2_16, k2_20},
-     0,     0,     1,  false,
+     0,     0,     1,  false, 0,
    "heap bytes of an empty map, and per entry at 2^10, 2^16 and 2^20 uint64 entries"},
   {"smoke",  {k2_10},        {k2_10},     {1, 2},       true,  true,  {0, k2_10},
-     0.001, 0.001, 1,  true,
+     0.001, 0.001, 1,  true,  0,
    "every benchmark once, briefly, on 2^10 keys, checking results (the ctest)"},
 };
 // clang-format on
@@ -591,7 +595,12 @@ void register_go_set(const mode_spec& mode) {
         benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
             name.c_str(), [which](benchmark::State& state) { run_go<Map>(state, which); });
         b->UseRealTime()->Threads(threads);
-        if (!min_time_given && mode.go_min_time != mode.min_time) b->MinTime(mode.go_min_time);
+        if (go_info(w.which).grows && mode.go_growing_ops != 0) {
+          // Iterations are per thread; Go's b.N is the total (see go_workload_info::grows).
+          b->Iterations(static_cast<benchmark::IterationCount>(mode.go_growing_ops) / threads);
+        } else if (!min_time_given && mode.go_min_time != mode.min_time) {
+          b->MinTime(mode.go_min_time);
+        }
       });
     }
   }

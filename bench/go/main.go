@@ -27,8 +27,9 @@
 // Threads are goroutines; GOMAXPROCS stays at its default (the machine's CPU count), so 4
 // goroutines on 2 CPUs oversubscribe the way 4 threads do in the C++ runs. Timing follows
 // Google Benchmark: the first repetition runs the workload with a growing operation count until
-// one run lasts at least min_time, the others reuse that count, and each reports operations
-// per second of wall time summed over goroutines; a runtime.GC() precedes each benchmark, and
+// one run lasts at least min_time, the others reuse that count (the workloads that grow the
+// map run the mode's fixed count instead, as in C++), and each reports operations per second
+// of wall time summed over goroutines; a runtime.GC() precedes each benchmark, and
 // syncmap's own workloads get an untimed warm-up first (see record in main). Go 1.19's
 // sync.Map (Debian 12's Go) is the read/dirty design rcu_map mirrors (Go 1.24 replaced it with a
 // hash trie); it has no Swap, CompareAndSwap or CompareAndDelete (Go 1.20 added them), so on Go
@@ -121,6 +122,7 @@ type workload struct {
 	hits     uint64 // the i % goSpan workloads: indices below this are present
 	fresh    bool   // uses the keys of indices t*N .. t*N+N-1
 	swapCAS  bool   // needs Swap, CompareAndSwap or CompareAndDelete
+	grows    bool   // stores fresh keys as it runs: a fixed operation count (goGrowingOps)
 }
 
 var workloads = []workload{
@@ -133,14 +135,14 @@ var workloads = []workload{
 	// Go's set, in workloads.hpp's order (the same quick marks).
 	{id: 9, name: "go_LoadMostlyHits", readOnly: true, quick: true, goSet: true, setup: setupPrimedHits, hits: 1023},
 	{id: 10, name: "go_LoadMostlyMisses", readOnly: true, goSet: true, setup: setupPrimedHits, hits: 1},
-	{id: 11, name: "go_LoadOrStoreBalanced", goSet: true, setup: setupPrimedHits, hits: 128, fresh: true},
-	{id: 12, name: "go_LoadOrStoreUnique", goSet: true, fresh: true},
+	{id: 11, name: "go_LoadOrStoreBalanced", goSet: true, setup: setupPrimedHits, hits: 128, fresh: true, grows: true},
+	{id: 12, name: "go_LoadOrStoreUnique", goSet: true, fresh: true, grows: true},
 	{id: 13, name: "go_LoadOrStoreCollision", goSet: true, setup: setupOneKey},
 	{id: 14, name: "go_LoadAndDeleteBalanced", goSet: true, setup: setupPrimedHits, hits: 128, fresh: true},
 	{id: 15, name: "go_LoadAndDeleteUnique", goSet: true, fresh: true},
 	{id: 16, name: "go_LoadAndDeleteCollision", quick: true, goSet: true, setup: setupOneKey},
 	{id: 17, name: "go_Range", readOnly: true, goSet: true, setup: setupAllKeys},
-	{id: 18, name: "go_AdversarialAlloc", quick: true, goSet: true, fresh: true},
+	{id: 18, name: "go_AdversarialAlloc", quick: true, goSet: true, fresh: true, grows: true},
 	{id: 19, name: "go_AdversarialDelete", quick: true, goSet: true, setup: setupAllKeys, fresh: true},
 	{id: 20, name: "go_DeleteCollision", goSet: true, setup: setupOneKey},
 	{id: 21, name: "go_SwapCollision", goSet: true, setup: setupOneKey, swapCAS: true},
@@ -743,12 +745,16 @@ type modeDefaults struct {
 	goMinTime     float64 // Go's set, unless -min_time is given
 	repetitions   int
 	all, verify   bool
+	// Operations, summed over goroutines, of each run of a workload that grows the map (as
+	// mode_spec::go_growing_ops in syncmap_bench.cpp; see go_workload_info::grows there);
+	// 0: timed like the others.
+	goGrowingOps int
 }
 
 var modes = map[string]modeDefaults{
-	"quick": {"1,2,4", "1048576", 0.07, 0.05, 3, false, false},
-	"full":  {"1,2,4,8", "1024,1048576", 0.15, 0.05, 3, true, false},
-	"smoke": {"1,2", "1024", 0.001, 0.001, 1, true, true},
+	"quick": {"1,2,4", "1048576", 0.07, 0.05, 3, false, false, 1 << 18},
+	"full":  {"1,2,4,8", "1024,1048576", 0.15, 0.05, 3, true, false, 1 << 18},
+	"smoke": {"1,2", "1024", 0.001, 0.001, 1, true, true, 0},
 }
 
 func parseList(flagName, text string) []int {
@@ -871,6 +877,9 @@ func main() {
 		}
 		runtime.GC()
 		ops := 0 // found by the first repetition
+		if w.grows && defaults.goGrowingOps > 0 {
+			ops = defaults.goGrowingOps / nThreads // per goroutine, like Google Benchmark's iterations
+		}
 		minTime := *minTime
 		if w.goSet {
 			minTime = goMinTime
