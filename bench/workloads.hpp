@@ -225,7 +225,7 @@ struct go_workload_info {
   // and each operation gets slower with it. Left to the timer, a fast map runs more iterations
   // and is measured on a larger map than a slow one: one full run timed the mutex map on
   // 2,000 iterations (38 Mops/s, its map stayed in cache) and rcu_map on 10^6 (7 Mops/s), and
-  // the report said 0.18x where the same sizes give 1.7x. These run a fixed total operation
+  // the report said 0.18x where the same sizes give 2.1x. These run a fixed total operation
   // count, the same for every map and thread count (mode_spec::go_growing_ops; bench/go too).
   bool grows;
 };
