@@ -134,6 +134,31 @@ TEST_CASE("try_advance waits for sections of older epochs only", "[reclaim][doma
   CHECK(domain.epoch() == start + 3);
 }
 
+TEST_CASE("try_advance spares the heavy fence while a section that blocked it stays open",
+          "[reclaim][domain]") {
+  static epoch_domain domain;
+  std::atomic<bool> entered{false};
+  std::atomic<bool> release{false};
+  std::thread reader([&] {
+    read_guard guard(domain);
+    entered.store(true, std::memory_order_release);  // release: pairs with wait_for
+    wait_for(release);
+  });
+  wait_for(entered);
+  CHECK(domain.try_advance());  // the reader shows the current epoch, then an older one
+  auto fences = domain.heavy_fences();
+  CHECK_FALSE(domain.try_advance());  // a fenced scan finds the reader's section first
+  CHECK(domain.heavy_fences() == ++fences);
+  for (int i = 0; i < 100; ++i)
+    CHECK_FALSE(domain.try_advance());
+  // A descheduled reader would otherwise cost every collection a membarrier (epoch.hpp).
+  CHECK(domain.heavy_fences() == fences);
+  release.store(true, std::memory_order_release);  // release: pairs with wait_for
+  reader.join();  // its leave() happens before the next scan: the word reads 0
+  CHECK(domain.try_advance());
+  CHECK(domain.heavy_fences() == fences + 1);
+}
+
 TEST_CASE("synchronize waits for a section opened before it", "[reclaim][domain][sync]") {
   static epoch_domain domain;
   std::atomic<bool> entered{false};

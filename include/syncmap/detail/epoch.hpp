@@ -139,7 +139,15 @@
 // previous collection. Any advance makes every list's batches older, so when several lists
 // collect (a map's stripes, one per writing thread, or many maps) one advance serves them all
 // instead of one heavy fence per list; a list whose clock did not move advances it itself, so
-// reclamation never waits for another list's writers.
+// reclamation never waits for another list's writers. And an advance first scans the records
+// without the fence: a section that already turned a fenced scan away and is still open (the
+// same word) forbids it whatever a new fenced scan would add, so the call returns at once.
+// That scan can only refuse, never allow, an advance. With more threads than cores a
+// descheduled reader holds its section for a time slice, and every collection meanwhile paid
+// a membarrier only to find it. Refusing at the first sight of any older section would also
+// refuse at 2 threads on 2 cores, where the reader is running and leaves its section within
+// the fence's own latency, so that the fenced scan advances: the second sighting tells a
+// stalled section from a short one (membarriers per operation at 2 threads: unchanged).
 //
 // fork: unsupported while other threads are inside read sections, as with liburcu and folly.
 // The child inherits their records in the active state and its reclamation would then wait
@@ -259,6 +267,9 @@ struct alignas(2 * cache_line_size) epoch_record {
   std::atomic<bool> in_use{false};
   // Next record in the registry. Written once before the record is published, then immutable.
   epoch_record* next = nullptr;
+  // The epoch_word of the open section that last turned a fenced scan away (try_advance).
+  // Scanners only, relaxed (a hint); on the second line, which the holder never touches.
+  alignas(cache_line_size) mutable std::atomic<std::uint64_t> blocked_advance{0};
 };
 
 // A (domain, record) pair held by a thread.
@@ -324,6 +335,8 @@ class epoch_domain {
   // at the start (e) to e+1 if every open section shows e. Returns true if the epoch is past
   // e on return (this call or a concurrent one advanced it).
   bool try_advance() noexcept;
+  // Heavy fences try_advance() has issued (tests, statistics).
+  std::uint64_t heavy_fences() const noexcept;
   // Blocks until every read section of this domain open at the call has closed: spins, then
   // yields, then sleeps up to 1 ms between attempts to advance twice. A section that opens
   // during the call may delay it (see NOTE in the essay). pre: !in_section() (terminates).
@@ -365,6 +378,9 @@ class epoch_domain {
   std::uint64_t epoch_for_retire() const noexcept;
   // The same, for retire_unfenced(): a seq_cst load [R'].
   std::uint64_t epoch_for_unfenced_retire() const noexcept;
+  // Whether a plain scan shows, still open, a section from an epoch before `current` that
+  // already turned a fenced scan away.
+  bool blocking_section_still_open(std::uint64_t current) const noexcept;
 
   // The global epoch e, kept as `e << 1 | 1`: the word an outermost enter() stores as it is.
   // Read by every outermost enter(); written only by advances. Alone with the mode byte on
@@ -377,6 +393,7 @@ class epoch_domain {
   // by scanners and by threads looking for a record to adopt.
   alignas(cache_line_size) std::atomic<epoch_record*> registry_head_{nullptr};
   std::atomic<std::size_t> registry_length_{0};  // statistics only
+  std::atomic<std::uint64_t> heavy_fences_{0};   // statistics only, bumped by try_advance
 };
 
 // The domain maps use unless given another. Constant-initialized, trivially destructible:
@@ -782,9 +799,17 @@ inline bool epoch_domain::try_advance() noexcept {
   const fence_mode mode = ensure_fence_mode();
   // relaxed: [E] re-checks the value; a stale e only makes this attempt fail.
   const std::uint64_t current = global_word_.load(tsan_or(std::memory_order_relaxed));
+  // Spares the fence while a section that turned one away stays open ("Advances" above). It
+  // can only refuse, so I1 and I2 rest on the fenced scan alone; a stale word (the reader has
+  // left, we read its old value) only delays the advance to a later call.
+  if (blocking_section_still_open(current)) {
+    return global_word_.load(tsan_or(std::memory_order_relaxed)) != current;  // relaxed: a hint
+  }
   // [H] heavy fence, pairs with every reader's light fence [B]: a section whose word store
   // [A2] the scan below misses sees, in its later loads, every unlink ordered before this.
   heavy_fence(mode);
+  // relaxed: a count; the fence it counts costs a system call.
+  heavy_fences_.fetch_add(1, std::memory_order_relaxed);
   // acquire: we follow `next` links published by the release push in acquire_record.
   for (const epoch_record* record = registry_head_.load(std::memory_order_acquire);
        record != nullptr; record = record->next) {
@@ -794,6 +819,8 @@ inline bool epoch_domain::try_advance() noexcept {
     if (word != 0 && word != current) {
       // An open section from an older epoch: the clock may not move yet (I1). Someone else
       // may have advanced meanwhile, which counts as progress for the caller.
+      // relaxed: a hint for blocking_section_still_open; it orders nothing.
+      record->blocked_advance.store(word, std::memory_order_relaxed);
       return global_word_.load(tsan_or(std::memory_order_relaxed)) != current;  // relaxed: a hint
     }
   }
@@ -804,6 +831,24 @@ inline bool epoch_domain::try_advance() noexcept {
   global_word_.compare_exchange_strong(expected, current + 2, std::memory_order_seq_cst,
                                        std::memory_order_relaxed);  // epoch e + 1
   return true;
+}
+
+inline std::uint64_t epoch_domain::heavy_fences() const noexcept {
+  return heavy_fences_.load(std::memory_order_relaxed);  // relaxed: a statistic
+}
+
+inline bool epoch_domain::blocking_section_still_open(std::uint64_t current) const noexcept {
+  // acquire: we follow `next` links published by the release push in acquire_record.
+  for (const epoch_record* record = registry_head_.load(std::memory_order_acquire);
+       record != nullptr; record = record->next) {
+    // relaxed (both): hints that can only turn an advance away (see try_advance).
+    const std::uint64_t word = record->epoch_word.load(std::memory_order_relaxed);
+    if (word != 0 && word != current &&
+        word == record->blocked_advance.load(std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 inline void epoch_domain::synchronize() noexcept {
