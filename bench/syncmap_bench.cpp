@@ -40,6 +40,7 @@
 
 #include <syncmap/version.hpp>
 
+#include "handoff_probe.hpp"
 #include "heap.hpp"
 #include "keys.hpp"
 #include "maps.hpp"
@@ -107,6 +108,10 @@ constexpr std::size_t fill_inserts_per_iteration = std::size_t{1} << 16;
 // Smoke mode checks results, not only that benchmarks run: each check that fails marks its
 // benchmark as errored and makes main() return 1, so the ctest smoke test fails.
 bool verify_results = false;
+
+// Whether thread 0 times a cache line's trip between two CPUs around each run (handoff_probe.hpp).
+// Off in smoke mode, which checks results and runs beside other tests.
+bool probe_handoffs = true;
 
 // Whether the command line set --benchmark_min_time, which then applies to every benchmark
 // (the modes' go_min_time would otherwise override it for Go's set).
@@ -556,6 +561,19 @@ bool in_mode(const mode_spec& mode, const workload_info& w) {
   return mode.all_workloads || w.quick;
 }
 
+// One invocation between two cache-line handoff probes (handoff_probe.hpp), run by thread 0
+// while the others wait at Google Benchmark's barriers; the larger figure is the counter
+// handoff_ns.
+template <class Body>
+void with_handoff_probe(benchmark::State& state, Body&& body) {
+  const bool probes = state.thread_index() == 0 && probe_handoffs;
+  const double before = probes ? measure_handoff_ns() : 0;
+  body();
+  if (!probes) return;
+  const double worst = std::max(before, measure_handoff_ns());
+  if (worst > 0) state.counters["handoff_ns"] = worst;
+}
+
 template <class Key>
 void register_throughput(const mode_spec& mode, const std::vector<std::size_t>& key_counts) {
   for (const std::size_t key_count : key_counts) {
@@ -568,10 +586,11 @@ void register_throughput(const mode_spec& mode, const std::vector<std::size_t>& 
           const std::string name = std::string(w.id) + '/' + key_traits<Key>::tag + '/' +
                                    std::to_string(key_count) + '/' + Map::id();
           const workload_id which = w.which;
-          benchmark::RegisterBenchmark(name.c_str(),
-                                       [which, key_count](benchmark::State& state) {
-                                         run_workload<Map, Key>(state, which, key_count);
-                                       })
+          benchmark::RegisterBenchmark(
+              name.c_str(),
+              [which, key_count](benchmark::State& state) {
+                with_handoff_probe(state, [&] { run_workload<Map, Key>(state, which, key_count); });
+              })
               ->UseRealTime()
               ->Threads(threads);
         });
@@ -592,8 +611,10 @@ void register_go_set(const mode_spec& mode) {
         const std::string name =
             std::string(w.id) + "/u64/" + std::to_string(go_span) + '/' + Map::id();
         const workload_id which = w.which;
-        benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
-            name.c_str(), [which](benchmark::State& state) { run_go<Map>(state, which); });
+        benchmark::internal::Benchmark* b =
+            benchmark::RegisterBenchmark(name.c_str(), [which](benchmark::State& state) {
+              with_handoff_probe(state, [&] { run_go<Map>(state, which); });
+            });
         b->UseRealTime()->Threads(threads);
         if (go_info(w.which).grows && mode.go_growing_ops != 0) {
           // Iterations are per thread; Go's b.N is the total (see go_workload_info::grows).
@@ -780,6 +801,7 @@ int main(int argc, char** argv) {
   add_context(*mode);
   register_mode(*mode);
   verify_results = mode->verify;
+  probe_handoffs = !mode->verify;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   // relaxed: every thread that could store it has been joined (see fail_check).
