@@ -21,6 +21,32 @@ void wait_for(const std::atomic<bool>& flag) {
     std::this_thread::yield();
 }
 
+// A thread holding a read section of `domain` open until leave() (or destruction).
+class parked_reader {
+ public:
+  explicit parked_reader(epoch_domain& domain)
+      : thread_([this, &domain] {
+          read_guard guard(domain);
+          entered_.store(true, std::memory_order_release);  // release: pairs with wait_for
+          wait_for(release_);
+        }) {
+    wait_for(entered_);
+  }
+  parked_reader(const parked_reader&) = delete;
+  parked_reader& operator=(const parked_reader&) = delete;
+  ~parked_reader() { leave(); }
+  // Closes the section; its leave() happens before whatever the caller does next.
+  void leave() {
+    release_.store(true, std::memory_order_release);  // release: pairs with wait_for
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> entered_{false};
+  std::atomic<bool> release_{false};
+  std::thread thread_;
+};
+
 }  // namespace
 
 TEST_CASE("read sections nest and report in_section", "[reclaim][domain]") {
@@ -114,22 +140,14 @@ TEST_CASE("try_advance waits for sections of older epochs only", "[reclaim][doma
   CHECK(domain.try_advance());  // nobody in a section
   CHECK(domain.epoch() == start + 1);
 
-  std::atomic<bool> entered{false};
-  std::atomic<bool> release{false};
-  std::thread reader([&] {
-    read_guard guard(domain);
-    entered.store(true, std::memory_order_release);  // release: pairs with wait_for
-    wait_for(release);
-  });
-  wait_for(entered);
+  parked_reader reader(domain);
   // The reader shows the current epoch: one advance is allowed, the next is not.
   CHECK(domain.try_advance());
   CHECK(domain.epoch() == start + 2);
   CHECK_FALSE(domain.try_advance());
   CHECK_FALSE(domain.try_advance());
   CHECK(domain.epoch() == start + 2);
-  release.store(true, std::memory_order_release);  // release: pairs with wait_for
-  reader.join();
+  reader.leave();
   CHECK(domain.try_advance());
   CHECK(domain.epoch() == start + 3);
 }
@@ -137,14 +155,7 @@ TEST_CASE("try_advance waits for sections of older epochs only", "[reclaim][doma
 TEST_CASE("try_advance spares the heavy fence while a section that blocked it stays open",
           "[reclaim][domain]") {
   static epoch_domain domain;
-  std::atomic<bool> entered{false};
-  std::atomic<bool> release{false};
-  std::thread reader([&] {
-    read_guard guard(domain);
-    entered.store(true, std::memory_order_release);  // release: pairs with wait_for
-    wait_for(release);
-  });
-  wait_for(entered);
+  parked_reader reader(domain);
   CHECK(domain.try_advance());  // the reader shows the current epoch, then an older one
   auto fences = domain.heavy_fences();
   CHECK_FALSE(domain.try_advance());  // a fenced scan finds the reader's section first
@@ -153,8 +164,7 @@ TEST_CASE("try_advance spares the heavy fence while a section that blocked it st
     CHECK_FALSE(domain.try_advance());
   // A descheduled reader would otherwise cost every collection a membarrier (epoch.hpp).
   CHECK(domain.heavy_fences() == fences);
-  release.store(true, std::memory_order_release);  // release: pairs with wait_for
-  reader.join();  // its leave() happens before the next scan: the word reads 0
+  reader.leave();  // happens before the next scan: the word reads 0
   CHECK(domain.try_advance());
   CHECK(domain.heavy_fences() == fences + 1);
 }
