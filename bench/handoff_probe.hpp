@@ -9,9 +9,10 @@
 // in those stretches every benchmark whose threads share lines ran 2-3x slower, ours and the
 // peers' alike (sharded_map's 90/10 at 2 threads: 80-100 Mops/s, then 23-38). One run could
 // not tell that from a change in the code, which is what made the oversubscription cells
-// unreadable (bench/README.md, "Host placement"). So thread 0 runs this probe before and after
-// every benchmark run, while the benchmark's other threads wait at Google Benchmark's
-// barriers (asleep on a condition variable), and reports the larger figure as the counter
+// unreadable (bench/README.md, "Host placement"). So thread 0 runs this probe before (unless
+// its last figure is under 50 ms old) and after every benchmark run, while the benchmark's
+// other threads wait at Google Benchmark's barriers (asleep on a condition variable), and
+// reports the larger figure as the counter
 // handoff_ns; bench_report.py sets aside repetitions measured while it was far above the run's
 // usual figure.
 //
@@ -45,7 +46,7 @@ inline double measure_handoff_ns() {
   }
   if (cpus[1] < 0) return 0;
 
-  constexpr std::uint64_t handoffs = 8000;  // 0.25 ms at 30 ns, 1.3 ms at 165 ns
+  constexpr std::uint64_t handoffs = 2000;  // 60 us at 30 ns, 0.33 ms at 165 ns
   alignas(64) std::atomic<std::uint64_t> turn{0};
   std::atomic<int> pinned{0};
   std::atomic<bool> failed{false};  // a pin failed, or the deadline passed
