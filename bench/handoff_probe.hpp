@@ -12,9 +12,8 @@
 // unreadable (bench/README.md, "Host placement"). So thread 0 runs this probe before (unless
 // its last figure is under 50 ms old) and after every benchmark run, while the benchmark's
 // other threads wait at Google Benchmark's barriers (asleep on a condition variable), and
-// reports the larger figure as the counter
-// handoff_ns; bench_report.py sets aside repetitions measured while it was far above the run's
-// usual figure.
+// reports the larger figure as the counter handoff_ns; bench_report.py sets aside repetitions
+// measured while it was far above the run's usual figure.
 //
 // Two probe threads pinned to the first two CPUs the process may use pass a counter back and
 // forth through one cache line. Linux only; elsewhere, with fewer than two CPUs allowed, or

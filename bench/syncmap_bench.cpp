@@ -567,21 +567,26 @@ bool in_mode(const mode_spec& mode, const workload_info& w) {
 // handoff_ns. Google Benchmark calls a benchmark several times back to back while it picks
 // the iteration count, so the "before" figure is the previous call's "after" when that is
 // under 50 ms old: the host moves the vCPUs over seconds, not milliseconds.
+// Thread 0's latest figure and when it was taken; one for every benchmark, since thread 0 runs
+// them one after another.
+struct handoff_figure {
+  double ns = 0;
+  std::chrono::steady_clock::time_point taken{};
+};
+inline handoff_figure last_handoff;
+
 template <class Body>
 void with_handoff_probe(benchmark::State& state, Body&& body) {
   using clock = std::chrono::steady_clock;
-  static double last_ns = 0;  // thread 0's latest figure, and when it was taken
-  static clock::time_point last_at{};
   const bool probes = state.thread_index() == 0 && probe_handoffs;
-  if (probes && clock::now() - last_at > std::chrono::milliseconds(50)) {
-    last_ns = measure_handoff_ns();
+  if (probes && clock::now() - last_handoff.taken > std::chrono::milliseconds(50)) {
+    last_handoff.ns = measure_handoff_ns();
   }
-  const double before = last_ns;
+  const double before = last_handoff.ns;
   body();
   if (!probes) return;
-  last_ns = measure_handoff_ns();
-  last_at = clock::now();
-  const double worst = std::max(before, last_ns);
+  last_handoff = {measure_handoff_ns(), clock::now()};
+  const double worst = std::max(before, last_handoff.ns);
   if (worst > 0) state.counters["handoff_ns"] = worst;
 }
 

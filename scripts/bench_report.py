@@ -12,8 +12,8 @@ When the run has repetitions, a cell shows the best repetition: on a shared mach
 processes only ever slow a benchmark down, so the fastest repetition is the least disturbed
 one. A cell whose repetitions differ by more than NOISY_SPREAD is marked with '~'.
 
-Host placement: syncmap_bench times a cache line's trip between two CPUs before and after
-every repetition (counter handoff_ns, bench/handoff_probe.hpp). A virtual machine's host may
+Host placement: syncmap_bench times a cache line's trip between two CPUs around every
+repetition (counter handoff_ns, bench/handoff_probe.hpp). A virtual machine's host may
 run the two vCPUs on distant cores for seconds at a time, and then every benchmark whose
 threads share lines runs 2-3x slower. Repetitions whose figure is above FAR_HANDOFF times the
 run's usual one (its lower quartile) are set aside; a cell that has no other is marked '!' and
@@ -500,7 +500,7 @@ def targets(runs):
     def verdict(ok):
         return "MET" if ok else "MISSED"
 
-    left_out = set()  # this target's cells measured only with the CPUs apart
+    left_out = set()  # the current target's cells measured only with the CPUs apart; each clears it
 
     def settled(workload, key_type, keys, map_id, threads):
         """best(), or None (and the cell counted in left_out) for a far-only cell."""
@@ -511,13 +511,12 @@ def targets(runs):
         return best(runs, workload, key_type, keys, map_id, threads)
 
     def aside():
-        """The left-out note for the target just evaluated, and a fresh count for the next."""
-        note = ("; %d cells left out (`!`)" % len(left_out)) if left_out else ""
-        left_out.clear()
-        return note
+        """The left-out note for the target just evaluated."""
+        return ("; %d cells left out (`!`)" % len(left_out)) if left_out else ""
 
     # Every syncmap map beats the reference at 2 threads, on every workload.
     for subject in OURS:
+        left_out.clear()
         won, lost = 0, []
         for workload, key_type, keys in cells:
             ours = settled(workload, key_type, keys, subject, 2)
@@ -534,9 +533,9 @@ def targets(runs):
                          (subject, REFERENCE, won, won + len(lost),
                           " (loses %s)" % ", ".join(lost) if lost else "", verdict(not lost),
                           aside()))
-        left_out.clear()
     # sharded_map >= tbb and libcuckoo at 2 threads, 2^20 uint64 keys.
     for other in ("tbb_hash_map", "libcuckoo"):
+        left_out.clear()
         ratios = []
         for workload in PEER_WORKLOADS:
             ours = settled(workload, "u64", 1 << 20, "sharded_map", 2)
@@ -547,8 +546,8 @@ def targets(runs):
             lines.append("- `sharded_map` / `%s` at 2 threads, 2^20 uint64 keys: %s — %s%s" %
                          (other, ", ".join("%s %s" % (w, fmt_ratio(r)) for w, r in ratios),
                           verdict(all(r >= 1 for _, r in ratios)), aside()))
-        left_out.clear()
     # rcu_map beats Go's sync.Map on three of Go's workloads at 1 and 2 threads.
+    left_out.clear()
     ratios = []
     for workload in GO_TARGET_WORKLOADS:
         for threads in (1, 2):
@@ -560,9 +559,9 @@ def targets(runs):
         lines.append("- `rcu_map` / Go `sync.Map`: %s — %s%s" %
                      (", ".join("%s %s" % (c, fmt_ratio(r)) for c, r in ratios),
                       verdict(all(r > 1 for _, r in ratios)), aside()))
-    left_out.clear()
     # Oversubscribed: no map of ours below 70% of its own 2-thread throughput.
     for subject in OURS:
+        left_out.clear()
         checked, low = 0, []
         for workload, key_type, keys in cells:
             two = settled(workload, key_type, keys, subject, 2)
@@ -580,7 +579,6 @@ def targets(runs):
                          (subject, OVERSUBSCRIBED_FLOOR * 100, checked - len(low), checked,
                           " (below: %s)" % ", ".join(low) if low else "", verdict(not low),
                           aside()))
-        left_out.clear()
     if not lines:
         return []
     return ["", "## Targets (issue #4), this run", "",
