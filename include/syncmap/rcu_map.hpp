@@ -48,7 +48,10 @@ SYNCMAP_NAMESPACE_BEGIN
 ///
 /// Complexity: a lookup of a key in the read table is O(1) expected with no lock; one that
 /// falls through to the dirty table takes the mutex and counts a miss, and so does a write
-/// that finds its key only there (Go's Store and Swap count none). As many misses as the dirty
+/// that finds its key only there (Go's Store and Swap count none). A key absent from both
+/// takes the mutex only if a key added to the dirty table since the last promotion shares
+/// its bucket in the read table's filter of new keys (a bit per two entries, 512 to 65536);
+/// Go's takes it for every miss while any new key waits. As many misses as the dirty
 /// table has keys promote it to be the read table, in O(1); in O(n) for small trivially
 /// copyable Key and T, whose read table keeps a copy of each key and value so that a hit reads
 /// one slot. A write to a key in the read table is one CAS, retried while it loses races,
@@ -214,8 +217,9 @@ class rcu_map {
   /// A copy of the value, if present (Go: Load). For a key in the read table, and for any
   /// key while the dirty table holds no new key: no lock, no atomic read-modify-write, no
   /// store but to the thread's own epoch record (wait-free once the thread is registered with
-  /// the epoch domain, which its first rcu_map operation does). Any other key, in the dirty
-  /// table or absent, takes the mutex and counts a miss. O(1) expected. Strong guarantee.
+  /// the epoch domain, which its first rcu_map operation does). So is an absent key unless a
+  /// key added since the last promotion shares its filter bucket (see "Complexity"). Any
+  /// other key takes the mutex and counts a miss. O(1) expected. Strong guarantee.
   // Always inline (the slow path stays out of line): returned from a call, std::optional<T>
   // is assembled on the stack and reloaded, a store-forwarding stall that g++ 12 made cost
   // as much as the whole lookup of a hot key.

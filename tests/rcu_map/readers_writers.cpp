@@ -338,3 +338,44 @@ TEST_CASE("dirty-table lookups racing clear() keep the entry they found alive",
   }
   CHECK(instances.leaked() == 0);
 }
+
+// A miss while new keys wait in the dirty table answers "absent" without the mutex when the
+// read table's filter has no bit for the key (rcu_core.hpp [F1]). A key stored before a
+// release must then still be found by a reader after the matching acquire: the writer stores
+// fresh keys one after another (each a new dirty-only key, noted in the filter of whichever
+// read table is published), and the readers look up the last announced one and an older one,
+// so that their misses keep promoting the dirty table into new tables with empty filters.
+// Without the note in add_new_entry_locked the first lookup already fails.
+TEST_CASE("a new key stored before a release is found after the acquire while the map is amended",
+          "[readers_writers][promotion]") {
+  syncmap::rcu_map<std::uint64_t, std::uint64_t> map;
+  constexpr std::uint64_t settled = 256;  // a read table to miss in, with a filter
+  for (std::uint64_t k = 0; k < settled; ++k)
+    map.store(k, k);
+  for (std::uint64_t k = 0; k < settled; ++k)
+    REQUIRE(map.load(k) == k);  // the settled-th miss promotes
+  const std::uint64_t fresh = scaled(20000);
+  std::atomic<std::uint64_t> announced{0};  // how many fresh keys are stored
+  run_threads(3, [&](std::size_t thread) {
+    if (thread == 0) {
+      for (std::uint64_t i = 1; i <= fresh; ++i) {
+        map.store(settled + i, 3 * (settled + i));
+        // release: the reader that acquires i must find key settled + i.
+        announced.store(i, std::memory_order_release);
+      }
+      return;
+    }
+    seeded_random random(thread + 5);
+    for (;;) {
+      const std::uint64_t stored = announced.load(std::memory_order_acquire);  // pairs above
+      if (stored == 0) continue;
+      const std::uint64_t last = settled + stored;
+      SYNCMAP_THREAD_CHECK(map.load(last) == std::optional<std::uint64_t>(3 * last));
+      const std::uint64_t older = settled + 1 + random.below(stored);
+      SYNCMAP_THREAD_CHECK(map.contains(older));
+      SYNCMAP_THREAD_CHECK(!map.load(last + fresh + random.below(1000)).has_value());  // absent
+      if (stored == fresh) break;
+    }
+  });
+  CHECK(map.size() == settled + fresh);
+}

@@ -15,7 +15,10 @@
 //                                 key -> entry, plus key and value copies for small trivially
 //                                 copyable types; immutable once published but for its stale
 //                                 bits [T2], so readers probe it with no lock.
-//   readOnly.amended              the low bit of read_: the dirty table has keys read lacks.
+//   readOnly.amended              the low bit of read_: the dirty table has keys read lacks;
+//                                 and, per read table, which keys those may be (new_keys, a
+//                                 bit per hash bucket [F1]), so that a miss of any other key
+//                                 needs no lock where Go's takes it.
 //   Map.dirty (nil or a map)      dirty_ (a flat_table<entry*>) with dirty_valid_ for "non-nil";
 //                                 guarded by mu_.
 //   Map.misses                    misses_, guarded by mu_.
@@ -121,6 +124,15 @@
 //        (never null): the two differ only while mu_ is held, and a lookup that sees them
 //        differ takes the slow path (absent_unless_amended). A replaced table is retired after
 //        both stores, so a reader that loaded either may use it.
+//   [F1] While read_ names table T, every key added to dirty_ that T lacks has its bucket set in
+//        T->new_keys: add_new_entry_locked() notes it, under mu_, after the insert; the other
+//        ways into dirty_ (dirty_locked() copying T, reviving an expunged entry of T) bring keys
+//        T has, and a promotion publishes a table holding all of dirty_ with an empty filter.
+//        So a lookup that missed T, then loaded read_ == T | amended and a clear bit, may answer
+//        absent, linearizing at that load: an add that happens-before the lookup set the bit
+//        before it (coherence makes the lookup see it: bits are never cleared), and an add that
+//        does not may be ordered after the lookup. The bit is a one-hash Bloom filter: another
+//        key's bit only sends the lookup to mu_, as the amended bit alone always did.
 //
 // Statistics (SYNCMAP_STATS, stats.hpp): rcu_core derives from rcu_counters, empty and with
 // no-op members unless enabled. Counted at: a read-table hit of find_in_read_table
@@ -149,6 +161,7 @@
 #include "epoch.hpp"
 #include "flat_table.hpp"
 #include "hash.hpp"
+#include "new_key_filter.hpp"
 #include "rcu_read_table.hpp"
 #include "stats.hpp"
 
@@ -190,6 +203,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     read_index table;
     // 1 while published or retired-and-unreclaimed, +1 per for_each that pinned it.
     std::atomic<std::size_t> holders{1};
+    // The keys added to dirty_ while this table was published, by hash bucket [F1].
+    new_key_filter new_keys;
   };
   // What lookup_table_ names while read_ names no table: holds no key, so a lookup needs no
   // null test. Never published in read_, retired or written.
@@ -810,9 +825,19 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // bit, and lacks the key; or read_ was 0, no table and not amended: the map was empty. False
   // (amended, or read_ has moved on) sends the lookup to the slow path, which looks again under
   // mu_. relaxed: compared, never dereferenced.
-  bool absent_unless_amended(const read_table* table) const noexcept {
+  // With the amended bit, the key is absent too if `table`'s filter says it was never added
+  // to dirty_ while `table` was published [F1].
+  bool absent_unless_amended(const read_table* table, std::uint64_t hash) const noexcept {
     const std::uintptr_t read = read_.load(std::memory_order_relaxed);
-    return read == reinterpret_cast<std::uintptr_t>(table) || read == 0;
+    if (read == reinterpret_cast<std::uintptr_t>(table) || read == 0) return true;
+    return read_table_of(read) == table && !may_be_only_in_dirty(read, hash);
+  }
+  // Whether a key the read table of `read` lacks may be in dirty_ [F1]: only if amended, and
+  // then only if the table's filter has the key's bucket (a table-less read_ has no filter).
+  static bool may_be_only_in_dirty(std::uintptr_t read, std::uint64_t hash) noexcept {
+    if (!(read & amended_bit)) return false;
+    const read_table* table = read_table_of(read);
+    return table == nullptr || table->new_keys.may_hold(hash);
   }
   // Under mu_, after every store to read_ that changes its table [D5]. release [R1]: publishes
   // the table's contents to load_lookup_table().
@@ -926,7 +951,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
       on_value(*value);
       return read_outcome::found;
     }
-    return absent_unless_amended(table) ? read_outcome::absent : read_outcome::ask_dirty;
+    return absent_unless_amended(table, hash) ? read_outcome::absent : read_outcome::ask_dirty;
   }
 
   // Go's Load shape: the read table without a lock, then (if amended) the dirty table under
@@ -996,7 +1021,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
                                                         garbage& trash) const {
     const std::uintptr_t read = load_read();
     if (entry* e = find(read_table_of(read), hash, key)) return e;
-    if (!(read & amended_bit)) return nullptr;
+    if (!may_be_only_in_dirty(read, hash)) return nullptr;  // [F1]
     return find_in_dirty_counting_miss(hash, key, trash);
   }
 
@@ -1096,6 +1121,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     read_table* promoted = new_read_table();
     bool filled = false;
     try {
+      promoted->new_keys.allocate(dirty_.size(), alloc_);
       // Entries keep their dirty table_refs: the promoted table holds them now.
       filled = promoted->table.take(dirty_, hash_of_key(), alloc_, [&](std::size_t i) {
         if constexpr (inline_values) copy_in(promoted->table, i);
@@ -1266,6 +1292,8 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
     // per promotion cycle) cost the read table's size again, not a past reservation's.
     if (SYNCMAP_UNLIKELY(reserved_ != 0) && dirty_.size() >= reserved_) reserved_ = 0;
     const std::uintptr_t read = read_.load(std::memory_order_relaxed);  // mu_ held [D4]
+    // [F1]: after the insert, before the amended bit; a table-less read_ has no filter.
+    if (read_table* table = read_table_of(read)) table->new_keys.note(hash);
     if (!(read & amended_bit)) {
       // [R1] release, although the table is the same: this store is now what readers read,
       // and a plain store does not carry another thread's release (the promoter's), so the
@@ -1315,6 +1343,7 @@ class rcu_core : private rcu_counters<stats_enabled> {  // empty unless SYNCMAP_
   // Frees a read table's storage, not its entries.
   void free_read_table(read_table* t) const noexcept {
     t->table.destroy(alloc_);
+    t->new_keys.destroy(alloc_);
     table_allocator a(alloc_);
     table_traits::destroy(a, t);
     table_traits::deallocate(a, t, 1);
