@@ -11,7 +11,8 @@
 // Which bits are used for what (a mixed 64-bit hash h):
 //   bits  0..6   the 7-bit tag stored in a control byte (flat_table)
 //   bits  7..    the first probe group (flat_table), as many bits as the table has groups
-//   bits 48..63  the shard index (sharded_map), as many bits as there are shards (<= 16)
+//   bits 48..63  the shard index (sharded_map), as many bits as there are shards (<= 16);
+//                in rcu_map, the bucket of its read tables' filter of new keys (new_key_filter)
 // The three fields never overlap for any table below 2^41 groups, so they are independent
 // once the mixer has spread entropy across the whole word: knowing the shard tells nothing
 // about the position inside the shard, and a tag match says nothing about the group.

@@ -88,11 +88,6 @@ class new_key_filter {
     return (words_[bucket >> word_bits_log2].load(std::memory_order_relaxed) >> (bucket & 63)) & 1u;
   }
 
-  // Bytes of storage (memory accounting in tests).
-  std::size_t bytes() const noexcept {
-    return words_ == nullptr ? 0 : (std::size_t{1} << (64 - shift_)) / 8;
-  }
-
   template <class Allocator>
   void destroy(Allocator& alloc) noexcept {
     if (words_ == nullptr) return;
